@@ -1,0 +1,89 @@
+package org.sparkslim.jobs.bench;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.sparkslim.compression.data.Augmentation;
+import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.data.LabeledImages;
+import org.sparkslim.compression.model.ModelFamily;
+import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.train.InMemoryBatchSource;
+import org.sparkslim.compression.train.Trainer;
+import org.sparkslim.compression.train.TrainingRecipe;
+
+/** Throughput of one zoo model: training, single-model inference, and a plain scoring loop vs Spark. */
+public final class Throughput {
+    private static final int WARMUP_BATCHES = 5;
+    private static final int SCORING_BATCH = 256;
+
+    private Throughput() {
+    }
+
+    public record Result(double trainImagesPerSecond, double inferenceImagesPerSecond, double loopImagesPerSecond,
+                         double sparkImagesPerSecond) {
+    }
+
+    /**
+     * @param spark scores {@code test} with the given network on Spark and returns images/s
+     */
+    public static Result measure(String family, LabeledImages train, LabeledImages test, BatchAssembler assembler,
+                                 int trainBatches, ToDoubleFunction<ComputationGraph> spark) {
+        ModelFamily f = ModelZoo.family(family);
+        ComputationGraph net = f.build(f.spec(f.baseWidths(), assembler.shape(), assembler.numClasses(), 1));
+        TrainingRecipe recipe = TrainingRecipe.fromScratch(1);
+        InMemoryBatchSource source = new InMemoryBatchSource(train, assembler, recipe.batchSize(),
+                Augmentation.CROP_AND_FLIP, true, 1);
+        Trainer trainer = new Trainer(recipe, assembler.numClasses());
+        net = trainer.prepare(net, train.size());
+
+        List<DataSet> batches = new ArrayList<>();
+        Iterator<DataSet> it = source.epoch(1);
+        for (int i = 0; i < WARMUP_BATCHES + trainBatches && it.hasNext(); i++) {
+            batches.add(it.next());
+        }
+        for (int i = 0; i < WARMUP_BATCHES; i++) {
+            net.fit(batches.get(i));
+        }
+        long start = System.nanoTime();
+        long images = 0;
+        for (int i = WARMUP_BATCHES; i < batches.size(); i++) {
+            net.fit(batches.get(i));
+            images += batches.get(i).numExamples();
+        }
+        double train_ = images / ((System.nanoTime() - start) / 1e9);
+
+        List<INDArray> inputs = new ArrayList<>();
+        for (int from = 0; from < test.size(); from += SCORING_BATCH) {
+            LabeledImages slice = test.slice(from, Math.min(test.size(), from + SCORING_BATCH));
+            List<byte[]> imgs = new ArrayList<>();
+            for (int i = 0; i < slice.size(); i++) {
+                imgs.add(slice.image(i));
+            }
+            inputs.add(assembler.features(imgs));
+        }
+        net.outputSingle(false, inputs.get(0));
+        start = System.nanoTime();
+        for (INDArray x : inputs) {
+            net.outputSingle(false, x);
+        }
+        double inference = test.size() / ((System.nanoTime() - start) / 1e9);
+
+        // The plain loop does what a Spark task does (decode bytes, normalize, forward), on one JVM thread.
+        start = System.nanoTime();
+        for (int from = 0; from < test.size(); from += SCORING_BATCH) {
+            List<byte[]> imgs = new ArrayList<>();
+            for (int i = from; i < Math.min(test.size(), from + SCORING_BATCH); i++) {
+                imgs.add(test.image(i));
+            }
+            net.outputSingle(false, assembler.features(imgs)).toFloatMatrix();
+        }
+        double loop = test.size() / ((System.nanoTime() - start) / 1e9);
+        double sparkRate = spark.applyAsDouble(net);
+        return new Result(train_, inference, loop, sparkRate);
+    }
+}

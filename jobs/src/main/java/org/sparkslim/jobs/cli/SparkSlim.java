@@ -1,0 +1,29 @@
+package org.sparkslim.jobs.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code sparkslim}: the command line of SparkSlim. */
+@Command(name = "sparkslim", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Compress neural networks as resumable Spark pipelines (DL4J).",
+        subcommands = {RunCommand.class, StagesCommand.class, BenchmarkCommand.class, CommandLine.HelpCommand.class})
+public final class SparkSlim implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests and embedding). */
+    public static int execute(String... args) {
+        return new CommandLine(new SparkSlim())
+                .setExecutionExceptionHandler(new ErrorReporter())
+                .execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,21 @@
+package org.sparkslim.jobs.cli;
+
+import com.typesafe.config.Config;
+import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.stages.Stages;
+import picocli.CommandLine.Command;
+
+@Command(name = "stages", mixinStandardHelpOptions = true, description = "List the stages a pipeline can run.")
+final class StagesCommand implements Runnable {
+    @Override
+    public void run() {
+        Config defaults = RunConfig.load(null, java.util.List.of());
+        for (Stage s : Stages.all().all()) {
+            System.out.printf("%-14s %s%n", s.name(), s.description());
+            System.out.printf("%-14s   reads:  %s%n", "", s.inputs(defaults).isEmpty() ? "(source data)" : String.join(", ", s.inputs(defaults)));
+            System.out.printf("%-14s   writes: %s%n", "", String.join(", ", s.outputs()));
+            System.out.printf("%-14s   config: %s%n", "", String.join(", ", s.configPaths()));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package org.sparkslim.jobs.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.sparkslim.compression.util.Suggestions;
+
+/**
+ * Checks a user's config against the reference: every key must exist there (or sit under one of
+ * the free-form sections such as {@code spark.conf}), and every value must have the reference's
+ * type. All faults are reported at once, each with its key, where it was set and a suggestion.
+ */
+public final class ConfigValidator {
+    /** Sections whose keys are the user's own (Spark settings, width slots). */
+    static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths");
+
+    private ConfigValidator() {
+    }
+
+    public static void validate(Config user, Config reference) {
+        List<String> faults = new ArrayList<>();
+        Set<String> known = new TreeSet<>();
+        for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
+            known.add(e.getKey());
+        }
+        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+            String key = e.getKey();
+            if (isFreeForm(key)) {
+                continue;
+            }
+            ConfigValue value = e.getValue();
+            if (!reference.hasPathOrNull(key)) {
+                faults.add("unknown key '" + key + "'" + where(value) + Suggestions.didYouMean(key, known));
+                continue;
+            }
+            ConfigValue expected = reference.getValue(key);
+            String typeFault = typeFault(expected, value);
+            if (typeFault != null) {
+                faults.add("key '" + key + "'" + where(value) + ": " + typeFault);
+            }
+        }
+        if (!faults.isEmpty()) {
+            throw new ConfigException("invalid config:\n  " + String.join("\n  ", faults));
+        }
+    }
+
+    private static boolean isFreeForm(String key) {
+        for (String section : FREE_FORM) {
+            if (key.equals(section) || key.startsWith(section + ".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String where(ConfigValue value) {
+        String origin = value.origin().description();
+        return origin == null || origin.isEmpty() ? "" : " (" + origin + ")";
+    }
+
+    /** Null when {@code value} may stand where the reference has {@code expected}. */
+    private static String typeFault(ConfigValue expected, ConfigValue value) {
+        ConfigValueType want = expected.valueType();
+        ConfigValueType got = value.valueType();
+        if (want == got || want == ConfigValueType.NULL) {
+            return null;
+        }
+        Object raw = value.unwrapped();
+        switch (want) {
+            case NUMBER:
+                if (got == ConfigValueType.STRING) {
+                    try {
+                        Double.parseDouble((String) raw);
+                        return null;
+                    } catch (NumberFormatException ignored) {
+                        // reported below
+                    }
+                }
+                return "expected a number, got " + describe(value);
+            case BOOLEAN:
+                if (got == ConfigValueType.STRING && Set.of("true", "false", "yes", "no", "on", "off").contains(raw)) {
+                    return null;
+                }
+                return "expected true or false, got " + describe(value);
+            case STRING:
+                // HOCON reads unquoted words, numbers and booleans alike as strings where a string is wanted.
+                return got == ConfigValueType.NUMBER || got == ConfigValueType.BOOLEAN ? null
+                        : "expected a string, got " + describe(value);
+            case LIST:
+                return "expected a list like [a, b], got " + describe(value);
+            default:
+                return "expected " + want.name().toLowerCase() + ", got " + describe(value);
+        }
+    }
+
+    private static String describe(ConfigValue value) {
+        return value.valueType().name().toLowerCase() + " " + value.render();
+    }
+}

@@ -1,0 +1,152 @@
+package org.sparkslim.jobs.pipeline;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The directory of one run, on any Hadoop file system. Stages write into
+ * {@code .tmp/<stage>-<nonce>/}; {@link #commit} moves a finished one to {@code <stage>/} and then
+ * writes {@code _SUCCESS} (with the signature) last. A directory without {@code _SUCCESS} is never
+ * read, so a run killed at any point leaves either the old complete checkpoint or none.
+ */
+public final class RunDirectory {
+    public static final String SUCCESS = "_SUCCESS";
+    private static final String TMP = ".tmp";
+
+    private final FileSystem fs;
+    private final Path root;
+
+    private RunDirectory(FileSystem fs, Path root) {
+        this.fs = fs;
+        this.root = root;
+    }
+
+    public static RunDirectory open(String location, Configuration hadoop) {
+        try {
+            Path path = new Path(location);
+            FileSystem fs = path.getFileSystem(hadoop);
+            Path root = fs.makeQualified(path);
+            fs.mkdirs(root);
+            return new RunDirectory(fs, root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open run directory " + location, e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public FileSystem fileSystem() {
+        return fs;
+    }
+
+    public Path stage(String name) {
+        return new Path(root, name);
+    }
+
+    /** The signature of a completed checkpoint, or empty when the stage has none. */
+    public Optional<String> completedSignature(String stage) {
+        Path marker = new Path(stage(stage), SUCCESS);
+        try {
+            if (!fs.exists(marker)) {
+                return Optional.empty();
+            }
+            Properties p = new Properties();
+            try (InputStream in = fs.open(marker)) {
+                p.load(in);
+            }
+            return Optional.ofNullable(p.getProperty("signature"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + marker, e);
+        }
+    }
+
+    /** A fresh, empty directory for a stage to write into. */
+    public Path begin(String stage) throws IOException {
+        Path tmp = new Path(new Path(root, TMP), stage + "-" + UUID.randomUUID().toString().substring(0, 8));
+        if (!fs.mkdirs(tmp)) {
+            throw new IOException("cannot create " + tmp);
+        }
+        return tmp;
+    }
+
+    /** Moves a finished stage directory into place, replacing the old checkpoint, then writes _SUCCESS. */
+    public void commit(String stage, Path finished, String signature) throws IOException {
+        Path target = stage(stage);
+        Path retired = null;
+        if (fs.exists(target)) {
+            retired = new Path(new Path(root, TMP), stage + "-retired-" + UUID.randomUUID().toString().substring(0, 8));
+            rename(target, retired);
+        }
+        rename(finished, target);
+        Properties p = new Properties();
+        p.setProperty("stage", stage);
+        p.setProperty("signature", signature);
+        p.setProperty("completed", Instant.now().toString());
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        p.store(text, "SparkSlim checkpoint marker: this directory is complete");
+        writeAtomically(new Path(target, SUCCESS), text.toByteArray());
+        if (retired != null) {
+            fs.delete(retired, true);
+        }
+    }
+
+    /** Deletes what killed or failed runs left in the temporary area. */
+    public void clearTemporary() throws IOException {
+        Path tmp = new Path(root, TMP);
+        if (fs.exists(tmp)) {
+            for (FileStatus s : fs.listStatus(tmp)) {
+                fs.delete(s.getPath(), true);
+            }
+        }
+    }
+
+    public void discard(Path temporary) {
+        try {
+            fs.delete(temporary, true);
+        } catch (IOException ignored) {
+            // clearTemporary() removes it on the next run
+        }
+    }
+
+    /** Writes a file so that readers see either the old content or the whole new one. */
+    public void writeAtomically(Path file, byte[] content) throws IOException {
+        Path part = new Path(file.getParent(), "." + file.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
+        try (OutputStream out = fs.create(part, true)) {
+            out.write(content);
+        }
+        if (fs.exists(file)) {
+            fs.delete(file, false);
+        }
+        rename(part, file);
+    }
+
+    public void writeText(Path file, String text) throws IOException {
+        writeAtomically(file, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public byte[] read(Path file) throws IOException {
+        try (InputStream in = fs.open(file)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private void rename(Path from, Path to) throws IOException {
+        if (!fs.rename(from, to)) {
+            throw new IOException("cannot move " + from + " to " + to);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package org.sparkslim.jobs.spark;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.jobs.pipeline.RunDirectory;
+import org.sparkslim.jobs.pipeline.StageContext;
+
+/**
+ * The models of a stage: one DL4J model file each plus a row in {@code models.parquet} (name, file,
+ * SHA-256, family, widths, MACs, params, bytes). Reading checks the hash, so a modified checkpoint
+ * is refused rather than silently used.
+ */
+public final class ModelCheckpoint {
+    public static final String TABLE = "models.parquet";
+    static final StructType SCHEMA = new StructType()
+            .add("name", DataTypes.StringType, false)
+            .add("file", DataTypes.StringType, false)
+            .add("sha256", DataTypes.StringType, false)
+            .add("family", DataTypes.StringType, false)
+            .add("widths", DataTypes.StringType, false)
+            .add("macs", DataTypes.LongType, false)
+            .add("params", DataTypes.LongType, false)
+            .add("bytes", DataTypes.LongType, false);
+
+    private ModelCheckpoint() {
+    }
+
+    /** A model of a checkpoint with its network and file content. */
+    public record Loaded(ModelRecord record, ComputationGraph net, byte[] bytes) {
+    }
+
+    /** Writes one model file into the stage's output and returns its row. */
+    public static ModelRecord writeModel(StageContext ctx, String name, ComputationGraph net, String family,
+                                         String widths, ImageShape input) throws IOException {
+        byte[] bytes = ModelFiles.toBytes(net);
+        String file = name + ".zip";
+        ctx.run().writeAtomically(ctx.output(file), bytes);
+        ModelCost cost = ModelCost.of(net, input);
+        return new ModelRecord(name, file, ModelFiles.sha256(bytes), family, widths, cost.macs(), cost.params(),
+                bytes.length);
+    }
+
+    public static void writeTable(StageContext ctx, List<ModelRecord> records) {
+        List<Row> rows = new ArrayList<>();
+        for (ModelRecord r : records) {
+            rows.add(RowFactory.create(r.name(), r.file(), r.sha256(), r.family(), r.widths(), r.macs(), r.params(),
+                    r.bytes()));
+        }
+        Tables.write(ctx.spark(), ctx.output(TABLE), SCHEMA, rows);
+    }
+
+    public static List<ModelRecord> read(SparkSession spark, RunDirectory run, String stage) {
+        List<ModelRecord> records = new ArrayList<>();
+        for (Row r : Tables.read(spark, new Path(run.stage(stage), TABLE)).collectAsList()) {
+            records.add(new ModelRecord(r.getAs("name"), r.getAs("file"), r.getAs("sha256"), r.getAs("family"),
+                    r.getAs("widths"), r.<Long>getAs("macs"), r.<Long>getAs("params"), r.<Long>getAs("bytes")));
+        }
+        return records;
+    }
+
+    public static Loaded load(RunDirectory run, String stage, ModelRecord record) throws IOException {
+        Path file = new Path(run.stage(stage), record.file());
+        byte[] bytes = run.read(file);
+        String hash = ModelFiles.sha256(bytes);
+        if (!hash.equals(record.sha256())) {
+            throw new IOException(file + ": content hash " + hash + " does not match " + record.sha256()
+                    + " recorded in " + TABLE + "; the checkpoint was modified after it was written");
+        }
+        return new Loaded(record, ModelFiles.fromBytes(bytes, file.toString()), bytes);
+    }
+}

@@ -1,0 +1,17 @@
+package org.sparkslim.jobs.stages;
+
+import org.sparkslim.jobs.pipeline.StageRegistry;
+
+/** The stages SparkSlim ships, registered by name. */
+public final class Stages {
+    private Stages() {
+    }
+
+    public static StageRegistry all() {
+        return new StageRegistry()
+                .register(new PrepareDataStage())
+                .register(new TrainStage())
+                .register(new EvaluateStage())
+                .register(new ReportStage());
+    }
+}

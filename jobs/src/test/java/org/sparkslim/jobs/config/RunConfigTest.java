@@ -1,0 +1,82 @@
+package org.sparkslim.jobs.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunConfigTest {
+    @TempDir
+    Path dir;
+
+    Path write(String text) throws IOException {
+        Path file = dir.resolve("run.conf");
+        Files.writeString(file, text);
+        return file;
+    }
+
+    @Test
+    void fileOverridesDefaultsAndSetOverridesFile() throws IOException {
+        Config c = RunConfig.load(write("train.epochs = 3\nmodel { family = vgg }\n"),
+                List.of("train.epochs=5", "run.dir=hdfs:///runs/x", "spark.conf.\"spark.ui.enabled\"=false"));
+        assertEquals(5, c.getInt("train.epochs"));
+        assertEquals("vgg", c.getString("model.family"));
+        assertEquals("hdfs:///runs/x", c.getString("run.dir"));
+        assertEquals(128, c.getInt("train.batch-size"), "untouched keys keep their defaults");
+        assertEquals(false, c.getBoolean("spark.conf.\"spark.ui.enabled\""));
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsFileLineAndASuggestion() throws IOException {
+        Path file = write("train {\n  epoch = 3\n}\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(file, List.of()));
+        assertTrue(e.getMessage().contains("unknown key 'train.epoch'"), e.getMessage());
+        assertTrue(e.getMessage().contains("run.conf: 2"), e.getMessage());
+        assertTrue(e.getMessage().contains("did you mean 'train.epochs'"), e.getMessage());
+    }
+
+    @Test
+    void wrongTypesAreRejectedWithTheKey() throws IOException {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RunConfig.load(write("train.learning-rate = fast\npipeline.stages = train\n"), List.of()));
+        assertTrue(e.getMessage().contains("'train.learning-rate'") && e.getMessage().contains("expected a number"),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("'pipeline.stages'") && e.getMessage().contains("expected a list"),
+                e.getMessage());
+    }
+
+    @Test
+    void overridesAreValidatedToo() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RunConfig.load(null, List.of("evaluate.batchsize=64")));
+        assertTrue(e.getMessage().contains("--set evaluate.batchsize"), e.getMessage());
+        assertTrue(e.getMessage().contains("did you mean 'evaluate.batch-size'"), e.getMessage());
+        assertThrows(ConfigException.class, () -> RunConfig.load(null, List.of("no-equals-sign")));
+    }
+
+    @Test
+    void freeFormSectionsTakeAnyKey() {
+        Config c = RunConfig.load(null, List.of("model.widths.stage1=8", "spark.conf.\"spark.executor.memory\"=4g"));
+        assertEquals(8, c.getInt("model.widths.stage1"));
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(dir.resolve("x.conf"), List.of()));
+        assertTrue(e.getMessage().contains("x.conf"), e.getMessage());
+    }
+
+    @Test
+    void canonicalFormIgnoresKeyOrderAndLayout() throws IOException {
+        Config a = RunConfig.load(write("train { epochs = 3, batch-size = 64 }"), List.of());
+        Config b = RunConfig.load(write("train.batch-size = 64\n\ntrain.epochs = 3"), List.of());
+        assertEquals(RunConfig.canonical(a, "train"), RunConfig.canonical(b, "train"));
+    }
+}

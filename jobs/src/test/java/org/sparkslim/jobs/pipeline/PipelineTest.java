@@ -1,0 +1,114 @@
+package org.sparkslim.jobs.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.RunConfig;
+
+/** Skip, re-run, --from and failure handling, with three small stages: a -> b -> c. */
+class PipelineTest {
+    static SparkSession spark;
+
+    @TempDir
+    Path dir;
+    RecordingStage a;
+    RecordingStage b;
+    RecordingStage c;
+    Pipeline pipeline;
+
+    @BeforeAll
+    static void startSpark() {
+        spark = SparkSession.builder().master("local[1]").appName("pipeline-test")
+                .config("spark.ui.enabled", "false").getOrCreate();
+    }
+
+    @AfterAll
+    static void stopSpark() {
+        spark.stop();
+    }
+
+    @BeforeEach
+    void stages() {
+        a = new RecordingStage("prepare-data", List.of("data.limit"), List.of());
+        b = new RecordingStage("train", List.of("train"), List.of("prepare-data"));
+        c = new RecordingStage("evaluate", List.of("evaluate"), List.of("train"));
+        pipeline = new Pipeline(new StageRegistry().register(a).register(b).register(c), "test");
+    }
+
+    Config config(String... overrides) {
+        List<String> all = new ArrayList<>(List.of("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, evaluate]"));
+        all.addAll(List.of(overrides));
+        return RunConfig.load(null, all);
+    }
+
+    List<String> ran(List<StageOutcome> outcomes) {
+        return outcomes.stream().filter(o -> o.status() == StageOutcome.Status.RAN).map(StageOutcome::stage).toList();
+    }
+
+    String output(String stage) throws Exception {
+        return Files.readString(dir.resolve(stage).resolve("out.txt"), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void runsOnceThenSkipsThenRerunsWhatAChangeAffects() throws Exception {
+        assertEquals(List.of("prepare-data", "train", "evaluate"), ran(pipeline.run(spark, config(), null)));
+        assertEquals("evaluate<train<prepare-data", output("evaluate"));
+        assertTrue(Files.exists(dir.resolve("train").resolve(RunDirectory.SUCCESS)));
+        assertTrue(Files.exists(dir.resolve("run.conf")));
+
+        assertEquals(List.of(), ran(pipeline.run(spark, config(), null)), "nothing changed, nothing runs");
+        assertEquals(List.of("evaluate"), ran(pipeline.run(spark, config("evaluate.batch-size=64"), null)));
+        assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config("evaluate.batch-size=64",
+                "train.epochs=2"), null)));
+        assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config("evaluate.batch-size=64",
+                "train.epochs=2"), "train")), "--from forces the stage and those after it");
+    }
+
+    @Test
+    void aFailedStageLeavesTheOldCheckpointAndNoMarker() throws Exception {
+        pipeline.run(spark, config(), null);
+        String before = output("train");
+        b.failWith = new IllegalStateException("killed");
+        assertThrows(IllegalStateException.class, () -> pipeline.run(spark, config("train.epochs=2"), null));
+        assertEquals(before, output("train"), "the complete old checkpoint is untouched");
+        try (var tmp = Files.list(dir.resolve(".tmp"))) {
+            assertEquals(0, tmp.count(), "the failed stage's partial output is gone");
+        }
+        b.failWith = null;
+        assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config("train.epochs=2"), null)));
+    }
+
+    @Test
+    void aStageWithoutMarkerRunsAgain() throws Exception {
+        pipeline.run(spark, config(), null);
+        // what a kill between moving the directory in and writing the marker leaves
+        Files.delete(dir.resolve("train").resolve(RunDirectory.SUCCESS));
+        Files.createDirectories(dir.resolve(".tmp").resolve("train-deadbeef"));
+        assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config(), null)));
+        assertFalse(Files.exists(dir.resolve(".tmp").resolve("train-deadbeef")), "stale temporary output is cleared");
+    }
+
+    @Test
+    void inputsMustComeFirstOrBeCompleted() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> pipeline.run(spark, config("pipeline.stages=[train]"), null));
+        assertTrue(e.getMessage().contains("'prepare-data'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> pipeline.plan(config("pipeline.stages=[trian]")));
+        assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), "nope"));
+    }
+}

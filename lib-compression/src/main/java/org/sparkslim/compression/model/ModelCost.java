@@ -1,0 +1,93 @@
+package org.sparkslim.compression.model;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparkslim.compression.data.ImageShape;
+
+/**
+ * The cost of a network for one input image: MACs (multiply-adds of convolutions and dense layers),
+ * parameters (conv/dense weights and biases plus BatchNorm scale and shift, not BatchNorm's running
+ * statistics), and the bytes its stored parameters take (all of them, running statistics included,
+ * at the network's data type).
+ */
+public record ModelCost(List<LayerCost> layers, long storedParameterBytes) implements Serializable {
+    public ModelCost {
+        layers = List.copyOf(layers);
+    }
+
+    public long macs() {
+        return layers.stream().mapToLong(LayerCost::macs).sum();
+    }
+
+    public long params() {
+        return layers.stream().mapToLong(LayerCost::params).sum();
+    }
+
+    public LayerCost layer(String name) {
+        return layers.stream().filter(l -> l.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no layer '" + name + "'"));
+    }
+
+    public static ModelCost of(ComputationGraph net, ImageShape input) {
+        ComputationGraphConfiguration conf = net.getConfiguration();
+        Map<String, InputType> outputTypes = conf.getLayerActivationTypes(
+                InputType.convolutional(input.height(), input.width(), input.channels()));
+        List<LayerCost> layers = new ArrayList<>();
+        for (String name : conf.getTopologicalOrderStr()) {
+            GraphVertex vertex = conf.getVertices().get(name);
+            if (vertex instanceof LayerVertex lv) {
+                Layer layer = lv.getLayerConf().getLayer();
+                layers.add(new LayerCost(name, layer.getClass().getSimpleName(),
+                        macs(name, layer, outputTypes.get(name)), params(layer)));
+            }
+        }
+        long bytes = net.numParams() * net.params().dataType().width();
+        return new ModelCost(layers, bytes);
+    }
+
+    private static long macs(String name, Layer layer, InputType output) {
+        if (layer instanceof ConvolutionLayer conv && isConvolution(conv)) {
+            if (!(output instanceof InputType.InputTypeConvolutional out)) {
+                throw new IllegalStateException("layer '" + name + "': expected a convolutional output, got " + output);
+            }
+            long positions = out.getHeight() * out.getWidth();
+            long kernel = (long) conv.getKernelSize()[0] * conv.getKernelSize()[1];
+            if (conv instanceof DepthwiseConvolution2D) {
+                return positions * out.getChannels() * kernel;
+            }
+            return positions * out.getChannels() * conv.getNIn() * kernel;
+        }
+        if (layer instanceof FeedForwardLayer ff && !(layer instanceof ConvolutionLayer) && !(layer instanceof BatchNormalization)) {
+            return ff.getNIn() * ff.getNOut();
+        }
+        return 0;
+    }
+
+    /** Standard and depthwise 2D convolutions; anything else that extends ConvolutionLayer is refused. */
+    private static boolean isConvolution(ConvolutionLayer conv) {
+        if (conv.getClass() == ConvolutionLayer.class || conv instanceof DepthwiseConvolution2D) {
+            return true;
+        }
+        throw new UnsupportedOperationException("cost of " + conv.getClass().getSimpleName() + " '"
+                + conv.getLayerName() + "' is not counted; supported: ConvolutionLayer, DepthwiseConvolution2D");
+    }
+
+    private static long params(Layer layer) {
+        if (layer instanceof BatchNormalization bn) {
+            return bn.isLockGammaBeta() ? 0 : 2 * bn.getNOut();
+        }
+        return layer.initializer().numParams(layer);
+    }
+}

@@ -1,0 +1,125 @@
+package org.sparkslim.compression.train;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a network with a {@link TrainingRecipe} on a {@link BatchSource}, logging progress (epoch,
+ * iteration, loss, learning rate, images/s, ETA) and, when a validation source is given, scoring it
+ * after every epoch.
+ */
+public final class Trainer {
+    private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
+
+    private final TrainingRecipe recipe;
+    private final int numClasses;
+
+    public Trainer(TrainingRecipe recipe, int numClasses) {
+        this.recipe = recipe;
+        this.numClasses = numClasses;
+    }
+
+    /**
+     * Returns a copy of {@code net} (same weights) whose updater and regularization follow the recipe
+     * and whose iteration counter starts at 0, so the cosine schedule starts at its top.
+     */
+    public ComputationGraph prepare(ComputationGraph net, long trainingExamples) {
+        int iterationsPerEpoch = (int) Math.max(1, (trainingExamples + recipe.batchSize() - 1) / recipe.batchSize());
+        int total = iterationsPerEpoch * recipe.epochs();
+        FineTuneConfiguration tuning = new FineTuneConfiguration.Builder()
+                .updater(new Nesterovs(new CosineDecaySchedule(recipe.learningRate(), total), recipe.momentum()))
+                .l2(recipe.weightDecay())
+                .seed(recipe.seed())
+                .build();
+        ComputationGraph prepared = new TransferLearning.GraphBuilder(net).fineTuneConfiguration(tuning).build();
+        prepared.getConfiguration().setIterationCount(0);
+        prepared.getConfiguration().setEpochCount(0);
+        return prepared;
+    }
+
+    /**
+     * Trains {@code net} in place for the recipe's epochs.
+     *
+     * @param validation scored after each epoch, or null
+     * @param onEpoch    called after each epoch (for checkpoints or history), may be null
+     */
+    public List<EpochSummary> fit(ComputationGraph net, BatchSource train, BatchSource validation,
+                                  Consumer<EpochSummary> onEpoch) {
+        Nd4j.getRandom().setSeed(recipe.seed());
+        long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
+        long totalIterations = perEpoch * recipe.epochs();
+        long started = System.nanoTime();
+        long done = 0;
+        List<EpochSummary> history = new ArrayList<>();
+        for (int epoch = 1; epoch <= recipe.epochs(); epoch++) {
+            long epochStart = System.nanoTime();
+            long lastLog = epochStart;
+            double lossSum = 0;
+            long images = 0;
+            int iteration = 0;
+            try (Prefetcher<DataSet> batches = new Prefetcher<>(train.epoch(epoch), 4, "sparkslim-batches")) {
+                while (batches.hasNext()) {
+                    DataSet batch = batches.next();
+                    net.fit(batch);
+                    iteration++;
+                    done++;
+                    int n = batch.numExamples();
+                    images += n;
+                    lossSum += net.score() * n;
+                    long now = System.nanoTime();
+                    if (now - lastLog > LOG_INTERVAL_NANOS || iteration == perEpoch) {
+                        lastLog = now;
+                        double elapsed = (now - started) / 1e9;
+                        double rate = images / ((now - epochStart) / 1e9);
+                        double eta = elapsed / done * (totalIterations - done);
+                        LOG.info(String.format("epoch %d/%d  iteration %d/%d  loss %.4f  lr %.5f  %.0f images/s  ETA %s",
+                                epoch, recipe.epochs(), iteration, perEpoch, lossSum / images, learningRate(net),
+                                rate, formatDuration(eta)));
+                    }
+                }
+            }
+            double seconds = (System.nanoTime() - epochStart) / 1e9;
+            double valTop1 = Double.NaN;
+            double valLoss = Double.NaN;
+            if (validation != null) {
+                ClassificationMetrics m = Evaluator.evaluate(net, validation, numClasses);
+                valTop1 = m.top1();
+                valLoss = m.loss();
+            }
+            net.getConfiguration().setEpochCount(epoch);
+            EpochSummary summary = new EpochSummary(epoch, lossSum / Math.max(1, images), learningRate(net),
+                    images / seconds, seconds, valTop1, valLoss);
+            LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s", epoch, recipe.epochs(),
+                    formatDuration(seconds), summary.trainLoss(), summary.imagesPerSecond(),
+                    validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss)));
+            history.add(summary);
+            if (onEpoch != null) {
+                onEpoch.accept(summary);
+            }
+        }
+        return history;
+    }
+
+    private static double learningRate(ComputationGraph net) {
+        return net.getLayer(0).conf().getLayer().getUpdaterByParam(net.getLayer(0).paramTable().keySet().stream()
+                        .findFirst().orElse("W"))
+                .getLearningRate(net.getConfiguration().getIterationCount(), net.getConfiguration().getEpochCount());
+    }
+
+    public static String formatDuration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format("%dh%02dm%02ds", s / 3600, (s % 3600) / 60, s % 60)
+                : String.format("%dm%02ds", s / 60, s % 60);
+    }
+}
