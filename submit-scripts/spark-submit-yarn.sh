@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Submits a SparkSlim run to Hadoop/YARN with spark-submit (client mode: the driver trains, so it
+# runs where you launch it; executors do the parallel work). Needs SPARK_HOME (Spark 3.5, Scala 2.12)
+# and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing.
+#
+#   submit-scripts/spark-submit-yarn.sh CONF [--set key=value ...] [--from STAGE]
+#
+# Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_EXECUTORS (4),
+# SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_QUEUE (default).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+: "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5 (Scala 2.12) installation}"
+: "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to your cluster's Hadoop configuration}"
+[ $# -ge 1 ] || { echo "usage: $0 CONF [--set key=value ...] [--from STAGE]" >&2; exit 2; }
+
+jar="$root/jobs/target/sparkslim-jobs-yarn.jar"
+if [ ! -f "$jar" ]; then
+  echo "sparkslim: building the application jar (mvn package -Pyarn) ..." >&2
+  (cd "$root" && mvn -B -q -ntp install -DskipTests -Pyarn -pl jobs -am) >&2
+fi
+
+conf="$1"
+shift
+java_opts="$(grep -o -- '--add-opens=[^ ]*\|-D[a-z.]*=[a-z0-9]*' "$root/submit-scripts/sparkslim" | sort -u | tr '\n' ' ')"
+
+exec "$SPARK_HOME/bin/spark-submit" \
+  --master yarn --deploy-mode client \
+  --name "sparkslim $(basename "$conf" .conf)" \
+  --queue "${SPARKSLIM_QUEUE:-default}" \
+  --driver-memory "${SPARKSLIM_DRIVER_MEMORY:-8g}" \
+  --num-executors "${SPARKSLIM_EXECUTORS:-4}" \
+  --executor-cores "${SPARKSLIM_EXECUTOR_CORES:-2}" \
+  --executor-memory "${SPARKSLIM_EXECUTOR_MEMORY:-6g}" \
+  --conf "spark.driver.extraJavaOptions=$java_opts" \
+  --conf "spark.executor.extraJavaOptions=$java_opts" \
+  --class org.sparkslim.jobs.cli.SparkSlim \
+  "$jar" run "$conf" "$@"
