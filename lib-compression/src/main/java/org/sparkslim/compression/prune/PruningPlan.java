@@ -1,0 +1,87 @@
+package org.sparkslim.compression.prune;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Which channels of which groups to keep: a value that can be saved as JSON next to the model,
+ * read back, and replayed on the same network ({@link Pruner#apply}).
+ *
+ * @param criterion how the channels were ranked (for the record)
+ * @param groups    the groups that lose channels; any other group keeps all of its channels
+ */
+public record PruningPlan(String criterion, List<GroupPlan> groups) implements Serializable {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    public PruningPlan {
+        groups = List.copyOf(groups);
+    }
+
+    /** One group: its name and size in the original network, and the kept channel indices (ascending). */
+    public record GroupPlan(String group, int size, int[] kept) implements Serializable {
+        public GroupPlan {
+            kept = kept.clone();
+            Arrays.sort(kept);
+            if (kept.length == 0) {
+                throw new IllegalArgumentException("group '" + group + "' would keep no channel");
+            }
+            for (int i = 0; i < kept.length; i++) {
+                if (kept[i] < 0 || kept[i] >= size || (i > 0 && kept[i] == kept[i - 1])) {
+                    throw new IllegalArgumentException("group '" + group + "': kept channels must be distinct indices in [0, "
+                            + size + "), got " + Arrays.toString(kept));
+                }
+            }
+        }
+
+        public double ratio() {
+            return 1 - kept.length / (double) size;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof GroupPlan g && g.group.equals(group) && g.size == size && Arrays.equals(g.kept, kept);
+        }
+
+        @Override
+        public int hashCode() {
+            return group.hashCode() * 31 + Arrays.hashCode(kept);
+        }
+    }
+
+    public static PruningPlan empty(String criterion) {
+        return new PruningPlan(criterion, List.of());
+    }
+
+    public GroupPlan group(String name) {
+        return groups.stream().filter(g -> g.group().equals(name)).findFirst().orElse(null);
+    }
+
+    /** This plan and {@code other}'s groups; a group in both takes {@code other}'s. */
+    public PruningPlan with(GroupPlan other) {
+        List<GroupPlan> merged = new ArrayList<>(groups.stream().filter(g -> !g.group().equals(other.group())).toList());
+        merged.add(other);
+        return new PruningPlan(criterion, merged);
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** @param origin where the text came from, for the error message */
+    public static PruningPlan fromJson(String json, String origin) {
+        try {
+            return JSON.readValue(json, PruningPlan.class);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(origin + ": not a valid pruning plan (" + e.getMessage() + ")", e);
+        }
+    }
+}

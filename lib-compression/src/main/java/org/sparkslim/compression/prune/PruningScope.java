@@ -1,0 +1,67 @@
+package org.sparkslim.compression.prune;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Which groups may be pruned and how far: vertex-name patterns ({@code *} and {@code ?} wildcards)
+ * that a group's producers must match (include) and must not match (exclude), the fewest channels a
+ * group keeps, and a multiple that kept channel counts are rounded to (hardware likes multiples of 4
+ * or 8).
+ */
+public record PruningScope(List<String> include, List<String> exclude, int minChannels, int roundTo)
+        implements Serializable {
+    public static final PruningScope ALL = new PruningScope(List.of("*"), List.of(), 1, 1);
+
+    public PruningScope {
+        include = List.copyOf(include);
+        exclude = List.copyOf(exclude);
+        if (minChannels < 1 || roundTo < 1) {
+            throw new IllegalArgumentException("min channels and round-to must be at least 1");
+        }
+    }
+
+    /** A prunable group all of whose producers are included and none excluded. */
+    public boolean allows(ChannelGroup group) {
+        if (!group.prunable()) {
+            return false;
+        }
+        for (String producer : group.producers()) {
+            if (!matchesAny(include, producer) || matchesAny(exclude, producer)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** How many of {@code size} channels to keep when pruning {@code ratio} of them. */
+    public int keptChannels(int size, double ratio) {
+        int kept = (int) Math.round(size * (1 - ratio) / roundTo) * roundTo;
+        if (kept < minChannels) {
+            kept = (minChannels + roundTo - 1) / roundTo * roundTo;
+        }
+        return Math.min(Math.max(kept, roundTo), size);
+    }
+
+    private static boolean matchesAny(List<String> globs, String name) {
+        for (String glob : globs) {
+            if (glob(glob).matcher(name).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static Pattern glob(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (char c : glob.toCharArray()) {
+            switch (c) {
+                case '*' -> re.append(".*");
+                case '?' -> re.append('.');
+                default -> re.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(re.toString());
+    }
+}

@@ -1,0 +1,291 @@
+package org.sparkslim.compression.prune;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.model.ModelFamily;
+import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.model.ModelZoo;
+
+class PrunerTest {
+    static final ImageShape SHAPE = new ImageShape(1, 28, 28);
+
+    static ComputationGraph zoo(String family) {
+        ModelFamily f = ModelZoo.family(family);
+        return randomizeBatchNorm(f.build(f.spec(f.baseWidths(), SHAPE, 10, 5)), 5);
+    }
+
+    /** Fresh batch norms are identities; random statistics make the equivalence check meaningful. */
+    static ComputationGraph randomizeBatchNorm(ComputationGraph net, long seed) {
+        Random r = new Random(seed);
+        for (Layer layer : net.getLayers()) {
+            if (layer.conf().getLayer() instanceof BatchNormalization) {
+                for (String key : layer.paramTable().keySet()) {
+                    INDArray p = layer.getParam(key);
+                    float[] v = new float[(int) p.length()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = switch (key) {
+                            case "gamma" -> 0.5f + r.nextFloat();
+                            case "log10stdev" -> (r.nextFloat() - 0.5f) * 0.4f;
+                            default -> (r.nextFloat() - 0.5f);
+                        };
+                    }
+                    layer.setParam(key, Nd4j.create(v, p.shape()).castTo(p.dataType()));
+                }
+            }
+        }
+        return net;
+    }
+
+    /** Random scores and a ratio per group: keeps between a quarter and three quarters of each group. */
+    static PruningPlan randomPlan(ChannelGraph graph, long seed) {
+        Random r = new Random(seed);
+        Map<String, double[]> scores = new HashMap<>();
+        Map<String, Double> ratios = new HashMap<>();
+        for (ChannelGroup g : graph.prunableGroups()) {
+            double[] s = new double[g.size()];
+            for (int i = 0; i < s.length; i++) {
+                s[i] = r.nextDouble();
+            }
+            scores.put(g.name(), s);
+            ratios.put(g.name(), 0.25 + 0.5 * r.nextDouble());
+        }
+        return new PlanBuilder(graph, scores, PruningScope.ALL, "random").plan(ratios);
+    }
+
+    /** The original network with the removed channels' batch norm outputs forced to zero. */
+    static ComputationGraph zeroRemoved(ComputationGraph net, ChannelGraph graph, PruningPlan plan) {
+        ComputationGraph ref = net.clone();
+        for (PruningPlan.GroupPlan gp : plan.groups()) {
+            boolean[] kept = new boolean[gp.size()];
+            for (int k : gp.kept()) {
+                kept[k] = true;
+            }
+            for (GroupMember m : graph.group(gp.group()).members(Role.CHANNELWISE)) {
+                Layer bn = ref.getLayer(m.vertex());
+                if (!(bn.conf().getLayer() instanceof BatchNormalization)) {
+                    continue;
+                }
+                for (String key : List.of("gamma", "beta")) {
+                    INDArray p = bn.getParam(key).dup();
+                    for (int c = 0; c < kept.length; c++) {
+                        if (!kept[c]) {
+                            p.putScalar(c, 0);
+                        }
+                    }
+                    bn.setParam(key, p);
+                }
+            }
+        }
+        return ref;
+    }
+
+    static double maxDiff(INDArray a, INDArray b) {
+        return Math.abs(a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)).maxNumber().doubleValue())
+                + Math.abs(b.castTo(DataType.DOUBLE).sub(a.castTo(DataType.DOUBLE)).maxNumber().doubleValue());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
+    void prunedNetworkEqualsTheOriginalWithRemovedChannelsZeroed(String family) {
+        ComputationGraph net = zoo(family);
+        ChannelGraph graph = ChannelGraph.of(net);
+        PruningPlan plan = randomPlan(graph, 7);
+        assertFalse(plan.groups().isEmpty());
+
+        ComputationGraph pruned = Pruner.apply(net, plan);
+        ComputationGraph reference = zeroRemoved(net, graph, plan);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28).subi(0.5).muli(2);
+        Map<String, INDArray> a = pruned.feedForward(x, false);
+        Map<String, INDArray> b = reference.feedForward(x, false);
+        assertTrue(maxDiff(a.get("gap"), b.get("gap").get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                org.nd4j.linalg.indexing.NDArrayIndex.indices(keptOfOutputGroup(graph, plan, net)))) < 1e-5,
+                family + ": pooled features differ");
+        assertTrue(maxDiff(pruned.outputSingle(false, x), reference.outputSingle(false, x)) < 1e-5,
+                family + ": outputs differ");
+
+        ModelCost before = ModelCost.of(net, SHAPE);
+        ModelCost after = ModelCost.of(pruned, SHAPE);
+        assertTrue(after.macs() < before.macs() && after.params() < before.params(), family);
+        assertTrue(ModelFiles.toBytes(pruned).length < ModelFiles.toBytes(net).length, family + ": smaller file");
+        ComputationGraph reloaded = ModelFiles.fromBytes(ModelFiles.toBytes(pruned), "test");
+        assertEquals(pruned.outputSingle(false, x), reloaded.outputSingle(false, x), family + ": saves and loads");
+    }
+
+    /** The channels of the last group before pooling that survive, as positions in the original features. */
+    static long[] keptOfOutputGroup(ChannelGraph graph, PruningPlan plan, ComputationGraph net) {
+        for (ChannelGroup g : graph.groups()) {
+            if (g.members(Role.CONSUMER).stream().anyMatch(m -> m.vertex().equals("fc"))) {
+                PruningPlan.GroupPlan gp = plan.group(g.name());
+                int[] kept = gp == null ? java.util.stream.IntStream.range(0, g.size()).toArray() : gp.kept();
+                return java.util.Arrays.stream(kept).asLongStream().toArray();
+            }
+        }
+        throw new AssertionError("no group feeds fc");
+    }
+
+    @Test
+    void residualAndDepthwiseChannelsFormOneGroup() {
+        ChannelGraph resnet = ChannelGraph.of(zoo("resnet20"));
+        ChannelGroup stage2 = resnet.group("stage2.block1.shortcut");
+        assertEquals(32, stage2.size());
+        assertTrue(stage2.producers().containsAll(List.of("stage2.block1.conv2", "stage2.block1.shortcut",
+                "stage2.block2.conv2", "stage2.block3.conv2")), stage2.producers().toString());
+        assertEquals(12, resnet.groups().size(), "one group per width slot");
+
+        ChannelGroup stem = ChannelGraph.of(zoo("mobilenetv1")).group("stem");
+        assertTrue(stem.members(Role.CHANNELWISE).stream().anyMatch(m -> m.vertex().equals("block1.dw")));
+        assertTrue(stem.members(Role.CONSUMER).stream().anyMatch(m -> m.vertex().equals("block1.pw")));
+
+        ChannelGraph v2 = ChannelGraph.of(zoo("mobilenetv2"));
+        assertTrue(v2.group("stem").producers().contains("block1.project"), "block 1's shortcut joins the stem");
+        assertEquals(12, v2.groups().size());
+    }
+
+    @Test
+    void outputLayerIsNeverPruned() {
+        ChannelGraph graph = ChannelGraph.of(zoo("vgg"));
+        assertTrue(graph.groups().stream().noneMatch(g -> g.producers().contains("fc")));
+        ComputationGraph pruned = Pruner.apply(zoo("vgg"), new PlanBuilder(graph,
+                Importance.score(zoo("vgg"), graph, Criterion.L1_NORM, Importance.Combine.MEAN), PruningScope.ALL, "l1_norm")
+                .uniform(0.5));
+        assertEquals(10, pruned.outputSingle(false, Nd4j.rand(DataType.FLOAT, 1, 1, 28, 28)).size(1));
+    }
+
+    /** conv -> BN -> flatten -> dense, and a concatenation feeding a convolution. */
+    static ComputationGraph flattenAndConcat() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(6, 6, 2))
+                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(4).convolutionMode(
+                        org.deeplearning4j.nn.conf.ConvolutionMode.Same).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("a.bn", new BatchNormalization.Builder().build(), "a")
+                .addLayer("b", new ConvolutionLayer.Builder(1, 1).nOut(6).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("b.bn", new BatchNormalization.Builder().build(), "b")
+                .addVertex("cat", new MergeVertex(), "a.bn", "b.bn")
+                .addLayer("c", new ConvolutionLayer.Builder(3, 3).nOut(5).activation(Activation.IDENTITY).build(), "cat")
+                .addLayer("c.bn", new BatchNormalization.Builder().build(), "c")
+                .addLayer("hidden", new DenseLayer.Builder().nOut(7).activation(Activation.RELU).build(), "c.bn")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "hidden")
+                .setOutputs("out").build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return randomizeBatchNorm(net, 9);
+    }
+
+    @Test
+    void concatenationOffsetsAndFlattenedDenseInputsAreSliced() {
+        ComputationGraph net = flattenAndConcat();
+        ChannelGraph graph = ChannelGraph.of(net);
+        GroupMember catConsumerOfB = graph.group("b").members(Role.CONSUMER).get(0);
+        assertEquals(4, catConsumerOfB.offset(), "b sits after a's 4 channels in the concatenation");
+        GroupMember flat = graph.group("c").members(Role.CONSUMER).get(0);
+        assertEquals(16, flat.spread(), "each of c's channels is a 4x4 map when flattened");
+
+        PruningPlan plan = new PruningPlan("test", List.of(
+                new PruningPlan.GroupPlan("a", 4, new int[] {1, 3}),
+                new PruningPlan.GroupPlan("b", 6, new int[] {0, 2, 5}),
+                new PruningPlan.GroupPlan("c", 5, new int[] {0, 4}),
+                new PruningPlan.GroupPlan("hidden", 7, new int[] {1, 2, 3, 6})));
+        ComputationGraph pruned = Pruner.apply(net, plan);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 3, 2, 6, 6);
+        ComputationGraph reference = zeroRemoved(net, graph, plan);
+        // "hidden" has no batch norm: zero its removed units' weights and biases instead
+        INDArray w = reference.getLayer("hidden").getParam("W").dup();
+        INDArray bias = reference.getLayer("hidden").getParam("b").dup();
+        for (int u : new int[] {0, 4, 5}) {
+            w.getColumn(u).assign(0);
+            bias.putScalar(u, 0);
+        }
+        reference.getLayer("hidden").setParam("W", w);
+        reference.getLayer("hidden").setParam("b", bias);
+        assertTrue(maxDiff(pruned.outputSingle(false, x), reference.outputSingle(false, x)) < 1e-5);
+        assertEquals(2L * 16, ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) pruned.getLayer("hidden").conf()
+                .getLayer()).getNIn());
+    }
+
+    @Test
+    void unknownVerticesAreNamedOrSkipped() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(6, 6, 1))
+                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).build(), "in")
+                .addLayer("lrn", new LocalResponseNormalization.Builder().build(), "conv")
+                .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(4).build(), "lrn")
+                .addLayer("out", new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build(), "conv2")
+                .setOutputs("out").build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        UnsupportedVertexException e = assertThrows(UnsupportedVertexException.class, () -> ChannelGraph.of(net));
+        assertTrue(e.getMessage().contains("'lrn'") && e.getMessage().contains("LocalResponseNormalization"), e.getMessage());
+        ChannelGraph skipped = ChannelGraph.of(net, ChannelGraph.Unsupported.SKIP);
+        assertFalse(skipped.group("conv").prunable());
+        assertTrue(skipped.group("conv").pinnedBy().contains("lrn"));
+        assertTrue(skipped.group("conv2").prunable());
+    }
+
+    @Test
+    void planSurvivesJsonAndReplaysToTheSameNetwork() {
+        ComputationGraph net = zoo("resnet20");
+        ChannelGraph graph = ChannelGraph.of(net);
+        PruningPlan plan = new PlanBuilder(graph, Importance.score(net, graph, Criterion.GEOMETRY_MEDIAN,
+                Importance.Combine.MEAN), PruningScope.ALL, "geometry_median").uniform(0.3);
+        PruningPlan read = PruningPlan.fromJson(plan.toJson(), "test");
+        assertEquals(plan, read);
+        assertEquals(Pruner.apply(net, plan).params(), Pruner.apply(net, read).params());
+
+        ComputationGraph vgg = zoo("vgg");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Pruner.apply(vgg, plan));
+        assertTrue(e.getMessage().contains("does not have"), e.getMessage());
+    }
+
+    @Test
+    void scopeLimitsWhichGroupsAndHowFar() {
+        ComputationGraph net = zoo("vgg");
+        ChannelGraph graph = ChannelGraph.of(net);
+        PruningScope scope = new PruningScope(List.of("conv*"), List.of("conv1", "conv6"), 10, 8);
+        PruningPlan plan = new PlanBuilder(graph, Importance.score(net, graph, Criterion.L1_NORM,
+                Importance.Combine.MEAN), scope, "l1_norm").uniform(0.9);
+        assertEquals(List.of("conv2", "conv3", "conv4", "conv5"), plan.groups().stream().map(PruningPlan.GroupPlan::group).toList());
+        assertEquals(16, plan.group("conv2").kept().length, "32 * 0.1 = 3.2 -> at least 10 -> up to a multiple of 8");
+        assertEquals(16, plan.group("conv5").kept().length, "128 * 0.1 = 12.8 -> nearest multiple of 8");
+        assertEquals(64, scope.keptChannels(128, 0.5));
+    }
+
+    @Test
+    void criteriaRankFiltersAsDefined() {
+        double[][] filters = {{1, 1}, {-3, 0}, {0.5, 0.5}, {1, 0.9}};
+        assertArrayEquals(new double[] {2, 3, 1, 1.9}, Importance.filterScores(filters, Criterion.L1_NORM), 1e-12);
+        assertEquals(3, Importance.filterScores(filters, Criterion.L2_NORM)[1], 1e-12);
+        double[] gm = Importance.filterScores(filters, Criterion.GEOMETRY_MEDIAN);
+        // the outlier {-3, 0} is far from the rest; {1, 1} and {1, 0.9} sit near the median
+        assertTrue(gm[1] > gm[0] && gm[1] > gm[3] && gm[1] > gm[2]);
+    }
+}
