@@ -63,16 +63,19 @@ public final class Pipeline {
             signatures.put(stage.name(), signature);
             // A stage whose input was just rebuilt runs too: the new input may differ even with the same signature.
             String rebuiltInput = inputs.keySet().stream().filter(ranNow::contains).findFirst().orElse(null);
-            boolean forced = i >= forceFrom || rebuiltInput != null;
-            if (!forced && run.completedSignature(stage.name()).filter(signature::equals).isPresent()) {
+            java.util.Optional<String> previous = run.completedSignature(stage.name());
+            String reason = i >= forceFrom ? "forced by --from " + fromStage
+                    : previous.isEmpty() ? "no complete checkpoint"
+                    : !previous.get().equals(signature) ? "its config or inputs changed"
+                    : rebuiltInput != null ? "its input " + rebuiltInput + " was rebuilt"
+                    : null;
+            if (reason == null) {
                 LOG.info("[{}/{}] {}: checkpoint is up to date, skipped", i + 1, stages.size(), stage.name());
                 outcomes.add(new StageOutcome(stage.name(), StageOutcome.Status.SKIPPED, signature, 0));
                 continue;
             }
-            LOG.info("[{}/{}] {}: running ({})", i + 1, stages.size(), stage.name(),
-                    i >= forceFrom ? "forced by --from " + fromStage
-                            : rebuiltInput != null ? "its input " + rebuiltInput + " was rebuilt"
-                            : "no checkpoint with signature " + signature.substring(0, 12));
+            LOG.info("[{}/{}] {}: running ({}; signature {})", i + 1, stages.size(), stage.name(), reason,
+                    signature.substring(0, 12));
             long start = System.nanoTime();
             outcomes.add(new StageOutcome(stage.name(), StageOutcome.Status.RAN, signature,
                     runOne(spark, config, run, stage, signature)));

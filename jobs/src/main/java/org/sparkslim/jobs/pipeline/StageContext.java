@@ -50,6 +50,17 @@ public final class StageContext {
         return run.stage(stageName);
     }
 
+    public String stageName() {
+        return stage.name();
+    }
+
+    /** The signature of an input's completed checkpoint (what it was made from). */
+    public String inputSignature(String stageName) {
+        input(stageName);
+        return run.completedSignature(stageName).orElseThrow(() -> new IllegalStateException(
+                "input '" + stageName + "' has no completed checkpoint"));
+    }
+
     public long seed() {
         return config.getLong("run.seed");
     }

@@ -69,6 +69,17 @@ public final class ModelCheckpoint {
         return records;
     }
 
+    /** The one model of a stage's checkpoint (stages that produce one model call it "model"). */
+    public static Loaded loadSingle(StageContext ctx, String stage) throws IOException {
+        ctx.input(stage);
+        List<ModelRecord> records = read(ctx.spark(), ctx.run(), stage);
+        if (records.size() != 1) {
+            throw new IOException("stage '" + stage + "' has " + records.size() + " models in " + TABLE
+                    + "; expected exactly one");
+        }
+        return load(ctx.run(), stage, records.get(0));
+    }
+
     public static Loaded load(RunDirectory run, String stage, ModelRecord record) throws IOException {
         Path file = new Path(run.stage(stage), record.file());
         byte[] bytes = run.read(file);

@@ -84,9 +84,12 @@ public final class EvaluateStage implements Stage {
         String split = c.getString("evaluate.split");
         BatchAssembler assembler = ImageTable.assembler(c);
         Dataset<Row> images = ctx.spark().read().parquet(ctx.input("prepare-data") + "/" + ImageTable.file(split));
-        LatencyMeter latency = new LatencyMeter(c.getInt("evaluate.latency.warmup"), c.getInt("evaluate.latency.runs"));
+        LatencyMeter latency = new LatencyMeter(c.getInt("evaluate.latency.warmup"), c.getInt("evaluate.latency.runs"),
+                c.getInt("evaluate.latency.threads"));
 
-        List<Row> metrics = new ArrayList<>();
+        List<String> stages = new ArrayList<>();
+        List<ModelCheckpoint.Loaded> models = new ArrayList<>();
+        List<Row> overall = new ArrayList<>();
         Dataset<Row> perClass = null;
         Dataset<Row> confusion = null;
         Dataset<Row> allPredictions = null;
@@ -97,17 +100,9 @@ public final class EvaluateStage implements Stage {
                 Dataset<Row> predictions = DistributedScoring.predict(ctx.spark(), images, model.bytes(), record.sha256(),
                         assembler, c.getInt("evaluate.batch-size"))
                         .persist(StorageLevel.MEMORY_AND_DISK());
-                Row overall = predictions.agg(count(lit(1)), avg(correct()), avg("loss")).first();
-                Map<Integer, Double> millis = new HashMap<>();
-                for (int batch : c.getIntList("evaluate.latency.batch-sizes")) {
-                    millis.put(batch, latency.medianMillis(model.net(), assembler.shape(), batch));
-                }
-                metrics.add(RowFactory.create(stage, record.name(), split, overall.getLong(0), overall.getDouble(1),
-                        overall.getDouble(2), record.macs(), record.params(), record.bytes(),
-                        scala.collection.JavaConverters.mapAsScalaMap(millis)));
-                LOG.info(String.format("%s/%s on %s: top-1 %.2f%%, loss %.4f, %d MACs, %d params, %d bytes, latency %s",
-                        stage, record.name(), split, 100 * overall.getDouble(1), overall.getDouble(2), record.macs(),
-                        record.params(), record.bytes(), ReportStage.latency(millis)));
+                overall.add(predictions.agg(count(lit(1)), avg(correct()), avg("loss")).first());
+                stages.add(stage);
+                models.add(model);
 
                 Dataset<Row> tagged = predictions.withColumn("stage", lit(stage)).withColumn("model", lit(record.name()));
                 Dataset<Row> classes = tagged.groupBy("stage", "model", "label")
@@ -117,6 +112,28 @@ public final class EvaluateStage implements Stage {
                 confusion = confusion == null ? cells : confusion.unionByName(cells);
                 allPredictions = allPredictions == null ? tagged : allPredictions.unionByName(tagged);
             }
+        }
+
+        ctx.describe("measuring latency on the driver");
+        List<Map<Integer, Double>> latencies = new ArrayList<>();
+        models.forEach(m -> latencies.add(new HashMap<>()));
+        for (int batch : c.getIntList("evaluate.latency.batch-sizes")) {
+            double[] millis = latency.medianMillis(models.stream().map(ModelCheckpoint.Loaded::net).toList(),
+                    assembler.shape(), batch);
+            for (int i = 0; i < models.size(); i++) {
+                latencies.get(i).put(batch, millis[i]);
+            }
+        }
+        List<Row> metrics = new ArrayList<>();
+        for (int i = 0; i < models.size(); i++) {
+            ModelRecord record = models.get(i).record();
+            Row o = overall.get(i);
+            metrics.add(RowFactory.create(stages.get(i), record.name(), split, o.getLong(0), o.getDouble(1),
+                    o.getDouble(2), record.macs(), record.params(), record.bytes(),
+                    scala.collection.JavaConverters.mapAsScalaMap(latencies.get(i))));
+            LOG.info(String.format("%s/%s on %s: top-1 %.2f%%, loss %.4f, %d MACs, %d params, %d bytes, latency %s",
+                    stages.get(i), record.name(), split, 100 * o.getDouble(1), o.getDouble(2), record.macs(),
+                    record.params(), record.bytes(), ReportStage.latency(latencies.get(i))));
         }
         ctx.describe("writing metrics");
         Tables.write(ctx.spark(), ctx.output("metrics.parquet"), METRICS, metrics);

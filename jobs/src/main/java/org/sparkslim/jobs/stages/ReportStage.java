@@ -34,17 +34,29 @@ public final class ReportStage implements Stage {
         return List.of("report");
     }
 
+    /** Stages whose tables the report shows when the pipeline runs them. */
+    private static final List<String> OPTIONAL_INPUTS = List.of("sensitivity", "prune");
+
     @Override
     public List<String> inputs(Config config) {
         List<String> inputs = new ArrayList<>();
         inputs.add("evaluate");
-        inputs.addAll(config.getStringList("evaluate.models"));
+        for (String stage : config.getStringList("evaluate.models")) {
+            if (!inputs.contains(stage)) {
+                inputs.add(stage);
+            }
+        }
+        for (String stage : OPTIONAL_INPUTS) {
+            if (config.getStringList("pipeline.stages").contains(stage) && !inputs.contains(stage)) {
+                inputs.add(stage);
+            }
+        }
         return inputs;
     }
 
     @Override
     public List<String> outputs() {
-        return List.of(REPORT);
+        return List.of(REPORT, "sensitivity.png (when the run has a sensitivity stage)");
     }
 
     @Override
@@ -60,6 +72,26 @@ public final class ReportStage implements Stage {
 
         List<Row> metrics = Tables.read(ctx.spark(), new Path(evaluate, "metrics.parquet")).collectAsList();
         md.append("## Metrics\n\n").append(metricsTable(metrics)).append('\n');
+        if (metrics.size() > 1) {
+            md.append("## Compared with `").append(metrics.get(0).<String>getAs("stage")).append('/')
+                    .append(metrics.get(0).<String>getAs("model")).append("`\n\n").append(relativeTable(metrics)).append('\n');
+        }
+        List<String> inputs = inputs(c);
+        if (inputs.contains("prune")) {
+            md.append("## Pruning ratios\n\n");
+            MarkdownTable ratios = new MarkdownTable("group", "producers", "channels", "kept", "removed %");
+            for (Row r : Tables.read(ctx.spark(), new Path(ctx.input("prune"), "ratios.parquet")).collectAsList()) {
+                ratios.row(r.getAs("group"), r.getAs("producers"), r.<Integer>getAs("size"), r.<Integer>getAs("kept"),
+                        pct(r.<Double>getAs("ratio")));
+            }
+            md.append(ratios).append('\n');
+        }
+        if (inputs.contains("sensitivity")) {
+            List<Row> rows = Tables.read(ctx.spark(), new Path(ctx.input("sensitivity"), SensitivityStage.TABLE))
+                    .orderBy("group", "ratio").collectAsList();
+            ctx.run().writeAtomically(ctx.output("sensitivity.png"), SensitivityChart.png(rows));
+            md.append("## Sensitivity\n\n![sensitivity curves](sensitivity.png)\n\n");
+        }
 
         md.append("## Per-class accuracy\n\n");
         MarkdownTable perClass = new MarkdownTable("stage", "model", "class", "examples", "accuracy %");
@@ -99,6 +131,26 @@ public final class ReportStage implements Stage {
             table.row(r.getAs("stage"), r.getAs("model"), r.getAs("split"), r.<Long>getAs("examples"),
                     pct(r.<Double>getAs("top1")), fmt(r.<Double>getAs("loss"), 4), r.<Long>getAs("macs"),
                     r.<Long>getAs("params"), r.<Long>getAs("bytes"), latency(r.getJavaMap(r.fieldIndex("latency_ms"))));
+        }
+        return table.toString();
+    }
+
+    /** Each model's cost and latency as a fraction of the first model's. */
+    static String relativeTable(List<Row> metrics) {
+        Row base = metrics.get(0);
+        Map<Integer, Double> baseLatency = base.getJavaMap(base.fieldIndex("latency_ms"));
+        MarkdownTable table = new MarkdownTable("stage", "model", "top-1 change (points)", "MACs", "params", "bytes",
+                "latency (batch)");
+        for (Row r : metrics) {
+            Map<Integer, Double> latency = new TreeMap<>(r.getJavaMap(r.fieldIndex("latency_ms")));
+            StringBuilder ratios = new StringBuilder();
+            latency.forEach((batch, ms) -> ratios.append(ratios.length() == 0 ? "" : ", ")
+                    .append(String.format("%.2fx (%d)", ms / baseLatency.get(batch), batch)));
+            table.row(r.getAs("stage"), r.getAs("model"),
+                    String.format("%+.2f", 100 * (r.<Double>getAs("top1") - base.<Double>getAs("top1"))),
+                    String.format("%.3fx", r.<Long>getAs("macs") / (double) base.<Long>getAs("macs")),
+                    String.format("%.3fx", r.<Long>getAs("params") / (double) base.<Long>getAs("params")),
+                    String.format("%.3fx", r.<Long>getAs("bytes") / (double) base.<Long>getAs("bytes")), ratios.toString());
         }
         return table.toString();
     }

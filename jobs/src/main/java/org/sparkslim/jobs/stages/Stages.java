@@ -11,6 +11,9 @@ public final class Stages {
         return new StageRegistry()
                 .register(new PrepareDataStage())
                 .register(new TrainStage())
+                .register(new SensitivityStage())
+                .register(new PruneStage())
+                .register(new FinetuneStage())
                 .register(new EvaluateStage())
                 .register(new ReportStage());
     }

@@ -5,7 +5,7 @@ package org.sparkslim.compression.data;
  * image channels first, row-major). Used for idx files and small in-memory sets; pipelines stream
  * Parquet instead.
  */
-public record LabeledImages(ImageShape shape, byte[] pixels, int[] labels) {
+public record LabeledImages(ImageShape shape, byte[] pixels, int[] labels) implements java.io.Serializable {
     public LabeledImages {
         if ((long) labels.length * shape.pixels() != pixels.length) {
             throw new IllegalArgumentException(labels.length + " labels but " + pixels.length

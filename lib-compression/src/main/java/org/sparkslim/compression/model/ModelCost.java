@@ -41,11 +41,18 @@ public record ModelCost(List<LayerCost> layers, long storedParameterBytes) imple
     }
 
     public static ModelCost of(ComputationGraph net, ImageShape input) {
-        ComputationGraphConfiguration conf = net.getConfiguration();
+        return of(net.getConfiguration(), input, net.numParams() * net.params().dataType().width());
+    }
+
+    /** The cost of a configuration that has not been built, e.g. a candidate pruning (stored bytes given). */
+    public static ModelCost of(ComputationGraphConfiguration conf, ImageShape input, long storedParameterBytes) {
         Map<String, InputType> outputTypes = conf.getLayerActivationTypes(
                 InputType.convolutional(input.height(), input.width(), input.channels()));
         List<LayerCost> layers = new ArrayList<>();
-        for (String name : conf.getTopologicalOrderStr()) {
+        // an unbuilt configuration has no topological order yet; the builder's order serves for sums
+        List<String> order = conf.getTopologicalOrderStr() != null ? conf.getTopologicalOrderStr()
+                : new ArrayList<>(conf.getVertices().keySet());
+        for (String name : order) {
             GraphVertex vertex = conf.getVertices().get(name);
             if (vertex instanceof LayerVertex lv) {
                 Layer layer = lv.getLayerConf().getLayer();
@@ -53,8 +60,7 @@ public record ModelCost(List<LayerCost> layers, long storedParameterBytes) imple
                         macs(name, layer, outputTypes.get(name)), params(layer)));
             }
         }
-        long bytes = net.numParams() * net.params().dataType().width();
-        return new ModelCost(layers, bytes);
+        return new ModelCost(layers, storedParameterBytes);
     }
 
     private static long macs(String name, Layer layer, InputType output) {

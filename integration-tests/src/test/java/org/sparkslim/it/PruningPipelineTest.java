@@ -1,0 +1,115 @@
+package org.sparkslim.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.prune.Pruner;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.pipeline.Pipeline;
+import org.sparkslim.jobs.pipeline.StageOutcome;
+import org.sparkslim.jobs.stages.Stages;
+
+/**
+ * Train, sensitivity analysis on Spark local[2], sensitivity-based pruning to -50% MACs, fine-tuning
+ * and evaluation, on a slice of the real Fashion-MNIST.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PruningPipelineTest {
+    static Path runDir;
+    static SparkSession spark;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertTrue(Files.exists(FashionMnistPipelineTest.FASHION.resolve("train-images-idx3-ubyte.gz")),
+                "Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist");
+        runDir = Files.createTempDirectory("sparkslim-prune-it");
+        spark = SparkSession.builder().master("local[2]").appName("sparkslim-prune-it")
+                .config("spark.ui.enabled", "false").getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+    }
+
+    static List<StageOutcome> run(String... more) throws Exception {
+        List<String> o = new ArrayList<>(List.of(
+                "run.dir=\"" + runDir + "\"",
+                "pipeline.stages=[prepare-data, train, sensitivity, prune, finetune, evaluate, report]",
+                "data.limit.train=2000", "data.limit.val=300", "data.limit.test=500", "data.partitions=2",
+                "model.family=vgg", "model.width-multiplier=0.5", "train.epochs=1",
+                "sensitivity.ratios=[0.25, 0.5, 0.75]",
+                "prune.strategy=sensitivity", "prune.target-macs-reduction=0.5", "prune.scope.min-channels=2",
+                "finetune.epochs=1",
+                "evaluate.models=[train, prune, finetune]", "evaluate.write-predictions=false",
+                "evaluate.latency.warmup=1", "evaluate.latency.runs=3"));
+        o.addAll(List.of(more));
+        Config config = RunConfig.load(null, o);
+        return new Pipeline(Stages.all(), "it").run(spark, config, null);
+    }
+
+    static Dataset<Row> table(String stage, String name) {
+        return spark.read().parquet(runDir.resolve(stage).resolve(name).toString());
+    }
+
+    @Test
+    @Order(1)
+    void prunesToTheMacTargetFromMeasuredSensitivities() throws Exception {
+        run();
+        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+        assertEquals(1 + 6 * 3, s.count(), "the baseline and 6 groups x 3 ratios");
+        Row baseline = s.where("`group` = ''").first();
+        assertEquals(0.0, baseline.<Double>getAs("drop"), 1e-12);
+        assertEquals(0L, s.where("reused").count());
+        assertTrue(s.where("ratio = 0.75").agg(org.apache.spark.sql.functions.min("macs")).first().getLong(0)
+                < baseline.<Long>getAs("macs"));
+
+        long dense = table("train", "models.parquet").first().getAs("macs");
+        Row pruned = table("prune", "models.parquet").first();
+        double reduction = 1 - pruned.<Long>getAs("macs") / (double) dense;
+        assertEquals(0.5, reduction, 0.005, "within 1% of the -50% target");
+
+        // the plan replays on the trained model to exactly the pruned model
+        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
+        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        ComputationGraph replayed = Pruner.apply(trained, plan);
+        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        assertEquals(written.params(), replayed.params());
+
+        assertEquals(3, table("evaluate", "metrics.parquet").count());
+        assertEquals(pruned.<Long>getAs("macs"), table("finetune", "models.parquet").first().<Long>getAs("macs"));
+        String report = Files.readString(runDir.resolve("report/report.md"));
+        assertTrue(report.contains("Pruning ratios") && report.contains("sensitivity.png"), report);
+        assertTrue(Files.size(runDir.resolve("report/sensitivity.png")) > 10_000);
+    }
+
+    @Test
+    @Order(2)
+    void anotherRatioComputesOnlyTheNewRows() throws Exception {
+        List<StageOutcome> outcomes = run("sensitivity.ratios=[0.25, 0.5, 0.6, 0.75]");
+        assertTrue(outcomes.stream().anyMatch(o -> o.stage().equals("sensitivity") && o.status() == StageOutcome.Status.RAN));
+        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+        assertEquals(1 + 6 * 4, s.count());
+        assertEquals(6, s.where("not reused").count(), "only the six (group, 0.6) rows are new");
+        assertEquals(6, s.where("not reused and ratio = 0.6").count());
+    }
+}

@@ -1,0 +1,144 @@
+package org.sparkslim.jobs.stages;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.prune.ChannelGroup;
+import org.sparkslim.compression.prune.Pruner;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.RatioSolver;
+import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.spark.ImageTable;
+import org.sparkslim.jobs.spark.ModelCheckpoint;
+import org.sparkslim.jobs.spark.Tables;
+
+/**
+ * Removes channels from the model of {@code prune.model} until its MACs drop by the target: one
+ * ratio for all groups ({@code uniform}) or per-group ratios from the sensitivity curves
+ * ({@code sensitivity}). Writes the smaller {@code model.zip}, its {@code plan.json} (replayable on
+ * the same model), {@code models.parquet} and {@code ratios.parquet}.
+ */
+public final class PruneStage implements Stage {
+    private static final Logger LOG = LoggerFactory.getLogger(PruneStage.class);
+    public static final String PLAN = "plan.json";
+    static final StructType RATIOS = new StructType()
+            .add("group", DataTypes.StringType, false)
+            .add("producers", DataTypes.StringType, false)
+            .add("size", DataTypes.IntegerType, false)
+            .add("kept", DataTypes.IntegerType, false)
+            .add("ratio", DataTypes.DoubleType, false);
+
+    @Override
+    public String name() {
+        return "prune";
+    }
+
+    @Override
+    public String description() {
+        return "remove channels to a MAC target (uniform or sensitivity-based ratios)";
+    }
+
+    @Override
+    public List<String> configPaths() {
+        return List.of("prune", "data.image");
+    }
+
+    @Override
+    public List<String> inputs(Config config) {
+        List<String> inputs = new ArrayList<>();
+        inputs.add(config.getString("prune.model"));
+        if (strategy(config).equals("sensitivity")) {
+            inputs.add("sensitivity");
+        }
+        return inputs;
+    }
+
+    @Override
+    public List<String> outputs() {
+        return List.of("model.zip", PLAN, "models.parquet", "ratios.parquet");
+    }
+
+    private static String strategy(Config c) {
+        String s = c.getString("prune.strategy");
+        if (!s.equals("uniform") && !s.equals("sensitivity")) {
+            throw new ConfigException("prune.strategy: unknown strategy '" + s + "'; use uniform or sensitivity");
+        }
+        return s;
+    }
+
+    @Override
+    public void run(StageContext ctx) throws Exception {
+        Config c = ctx.config();
+        ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("prune.model"));
+        ComputationGraph net = model.net();
+        ImageShape shape = ImageTable.shape(c);
+        PruningSetup setup = PruningSetup.of(net, c);
+        RatioSolver solver = new RatioSolver(setup.builder(), PruningSetup.macs(net, shape));
+        double target = c.getDouble("prune.target-macs-reduction");
+        double tolerance = c.getDouble("prune.tolerance");
+        ctx.describe("solving ratios (" + strategy(c) + ")");
+        RatioSolver.Solution solution = strategy(c).equals("uniform")
+                ? solver.uniform(target, tolerance)
+                : solver.fromSensitivity(curves(ctx, model.record().sha256()), target, tolerance);
+
+        ComputationGraph pruned = Pruner.apply(net, solution.plan());
+        ModelCost before = ModelCost.of(net, shape);
+        ModelCost after = ModelCost.of(pruned, shape);
+        LOG.info(String.format("pruned %d groups: MACs %d -> %d (-%.2f%%, target -%.2f%%), params %d -> %d",
+                solution.plan().groups().size(), before.macs(), after.macs(), 100 * solution.reduction(), 100 * target,
+                before.params(), after.params()));
+
+        ctx.run().writeText(ctx.output(PLAN), solution.plan().toJson());
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", pruned, model.record().family(),
+                widthsAfter(setup, solution.plan()), shape)));
+        List<Row> rows = new ArrayList<>();
+        for (ChannelGroup g : setup.graph().groups()) {
+            PruningPlan.GroupPlan gp = solution.plan().group(g.name());
+            int kept = gp == null ? g.size() : gp.kept().length;
+            rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
+        }
+        Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);
+    }
+
+    /** Group -> channel count after pruning, for models.parquet. */
+    private static String widthsAfter(PruningSetup setup, PruningPlan plan) {
+        Map<String, Integer> widths = new java.util.LinkedHashMap<>();
+        for (ChannelGroup g : setup.graph().groups()) {
+            PruningPlan.GroupPlan gp = plan.group(g.name());
+            widths.put(g.name(), gp == null ? g.size() : gp.kept().length);
+        }
+        return widths.toString();
+    }
+
+    /** Each group's measured (ratio, relative top-1 drop) points for this model. */
+    private static Map<String, List<double[]>> curves(StageContext ctx, String modelHash) {
+        Path table = new Path(ctx.input("sensitivity"), SensitivityStage.TABLE);
+        Map<String, List<double[]>> curves = new HashMap<>();
+        for (Row r : Tables.read(ctx.spark(), table).where(col("model_sha256").equalTo(modelHash)
+                .and(col("group").notEqual(SensitivityStage.BASELINE))).collectAsList()) {
+            curves.computeIfAbsent(r.getAs("group"), g -> new ArrayList<>())
+                    .add(new double[] {r.<Double>getAs("ratio"), r.<Double>getAs("drop")});
+        }
+        if (curves.isEmpty()) {
+            throw new ConfigException(table + " has no rows for model " + modelHash.substring(0, 12)
+                    + "; run the sensitivity stage on prune.model first");
+        }
+        return curves;
+    }
+}

@@ -1,0 +1,56 @@
+package org.sparkslim.jobs.stages;
+
+import com.typesafe.config.Config;
+import java.util.function.ToLongFunction;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.prune.ChannelGraph;
+import org.sparkslim.compression.prune.Criterion;
+import org.sparkslim.compression.prune.Importance;
+import org.sparkslim.compression.prune.PlanBuilder;
+import org.sparkslim.compression.prune.Pruner;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.PruningScope;
+import org.sparkslim.compression.prune.UnsupportedVertexException;
+import org.sparkslim.jobs.config.ConfigException;
+
+/**
+ * What the {@code prune} section says about one network: its channel groups, their scores under
+ * the configured criterion, and a plan builder limited to the configured scope.
+ */
+record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion) {
+    static PruningSetup of(ComputationGraph net, Config c) {
+        Criterion criterion;
+        Importance.Combine combine;
+        ChannelGraph.Unsupported unsupported;
+        try {
+            criterion = Criterion.parse(c.getString("prune.criterion"));
+            combine = Importance.Combine.parse(c.getString("prune.combine"));
+            unsupported = ChannelGraph.Unsupported.valueOf(c.getString("prune.unsupported-vertices").toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("prune: " + e.getMessage(), e);
+        }
+        ChannelGraph graph;
+        try {
+            graph = ChannelGraph.of(net, unsupported);
+        } catch (UnsupportedVertexException e) {
+            throw new ConfigException("prune: " + e.getMessage(), e);
+        }
+        PruningScope scope = new PruningScope(c.getStringList("prune.scope.match"),
+                c.getStringList("prune.scope.exclude"), c.getInt("prune.scope.min-channels"),
+                c.getInt("prune.scope.round-to"));
+        PlanBuilder builder = new PlanBuilder(graph, Importance.score(net, graph, criterion, combine), scope,
+                criterion.configName());
+        if (builder.prunable().isEmpty()) {
+            throw new ConfigException("prune.scope: no channel group is in scope; groups are "
+                    + graph.groups().stream().map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
+        }
+        return new PruningSetup(graph, builder, criterion);
+    }
+
+    /** MACs of the network a plan would produce, computed from configurations alone. */
+    static ToLongFunction<PruningPlan> macs(ComputationGraph net, ImageShape shape) {
+        return plan -> ModelCost.of(Pruner.prunedConfiguration(net, plan), shape, 0).macs();
+    }
+}

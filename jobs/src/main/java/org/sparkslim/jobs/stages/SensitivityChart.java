@@ -1,0 +1,44 @@
+package org.sparkslim.jobs.stages;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** The sensitivity curves as a PNG: val top-1 of the model against the ratio pruned, one line per group. */
+final class SensitivityChart {
+    private SensitivityChart() {
+    }
+
+    static byte[] png(List<Row> rows) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        XYChart chart = new XYChartBuilder().width(900).height(560).title("Sensitivity: val top-1 with one group pruned")
+                .xAxisTitle("fraction of the group's channels removed").yAxisTitle("val top-1 (%)").build();
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0);
+        Map<String, TreeMap<Double, Double>> curves = new TreeMap<>();
+        double baseline = Double.NaN;
+        for (Row r : rows) {
+            String group = r.getAs("group");
+            if (group.equals(SensitivityStage.BASELINE)) {
+                baseline = r.<Double>getAs("top1");
+                continue;
+            }
+            curves.computeIfAbsent(group, g -> new TreeMap<>()).put(r.<Double>getAs("ratio"), 100 * r.<Double>getAs("top1"));
+        }
+        for (Map.Entry<String, TreeMap<Double, Double>> e : curves.entrySet()) {
+            List<Double> x = new ArrayList<>(List.of(0.0));
+            List<Double> y = new ArrayList<>(List.of(100 * baseline));
+            x.addAll(e.getValue().keySet());
+            y.addAll(e.getValue().values());
+            chart.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+        }
+        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+    }
+}

@@ -1,0 +1,24 @@
+package org.sparkslim.compression.runtime;
+
+import org.nd4j.nativeblas.NativeOpsHolder;
+
+/**
+ * The number of OpenMP threads native ND4J/oneDNN work uses, for the calling Java thread. OpenMP keeps
+ * this count per calling thread, so a Spark task can run its forward passes on one core while the
+ * driver's training keeps all of them.
+ */
+public final class NativeThreads {
+    private NativeThreads() {
+    }
+
+    public static void setForCurrentThread(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+    }
+
+    public static int forCurrentThread() {
+        return NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+    }
+}
