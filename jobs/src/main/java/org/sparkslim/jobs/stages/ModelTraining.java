@@ -45,8 +45,20 @@ final class ModelTraining {
                 c.getDouble("train.augmentation.flip-probability")), seed);
     }
 
+    /** A trained network and its per-epoch history. */
+    record Trained(ComputationGraph net, List<EpochSummary> history) {
+    }
+
     static void trainAndWrite(StageContext ctx, ComputationGraph net, TrainingRecipe recipe, String family,
                               String widths) throws Exception {
+        Trained trained = train(ctx, net, recipe);
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained.net(), family, widths,
+                ImageTable.shape(ctx.config()))));
+        writeHistory(ctx, trained.history());
+    }
+
+    /** Trains a copy of {@code net} on the train split; {@code net} itself is not changed. */
+    static Trained train(StageContext ctx, ComputationGraph net, TrainingRecipe recipe) {
         OneDnn.enable();
         Config c = ctx.config();
         BatchAssembler assembler = ImageTable.assembler(c);
@@ -58,13 +70,12 @@ final class ModelTraining {
                 ? new SparkBatchSource(ctx.spark().read().parquet(data + "/" + ImageTable.file("val")), assembler, 512,
                 Augmentation.NONE, false, recipe.seed(), ctx.stageName() + ": scoring the val split")
                 : null;
-
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
         ComputationGraph trained = trainer.prepare(net, train.size());
-        List<EpochSummary> history = trainer.fit(trained, train, val, null);
+        return new Trained(trained, trainer.fit(trained, train, val, null));
+    }
 
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained, family, widths,
-                assembler.shape())));
+    static void writeHistory(StageContext ctx, List<EpochSummary> history) {
         List<Row> rows = new ArrayList<>();
         for (EpochSummary e : history) {
             rows.add(RowFactory.create(e.epoch(), e.trainLoss(), e.learningRate(), e.imagesPerSecond(), e.seconds(),

@@ -13,19 +13,14 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
-import org.sparkslim.compression.prune.ChannelGroup;
-import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
 import org.sparkslim.jobs.spark.ModelCheckpoint;
-import org.sparkslim.jobs.spark.SensitivityAnalysis;
 import org.sparkslim.jobs.spark.Tables;
 import org.sparkslim.jobs.spark.ValidationImages;
 
@@ -33,14 +28,13 @@ import org.sparkslim.jobs.spark.ValidationImages;
  * How much each channel group can be pruned alone: every (group, ratio) pair is one Spark task that
  * prunes that group of the broadcast model and scores it on the val split. Writes
  * {@code sensitivities.parquet} (drop = relative top-1 drop from the unpruned model; reused = taken
- * from the previous run). Rows of an earlier run of this stage are reused when the model, the
- * exact pruning (kept channels) and the data are the same, so widening the ratio list or the scope
+ * from the previous run). Rows of an earlier run of this stage are reused when the model, the exact
+ * pruning (kept channels) and the data are the same, so widening the ratio list or the scope
  * computes only what is new.
  */
 public final class SensitivityStage implements Stage {
-    private static final Logger LOG = LoggerFactory.getLogger(SensitivityStage.class);
     public static final String TABLE = "sensitivities.parquet";
-    static final String BASELINE = "";
+    static final String BASELINE = SensitivityMeasurement.BASELINE;
     static final StructType SCHEMA = new StructType()
             .add("model_sha256", DataTypes.StringType, false)
             .add("group", DataTypes.StringType, false)
@@ -83,10 +77,6 @@ public final class SensitivityStage implements Stage {
         return List.of(TABLE);
     }
 
-    /** A previously measured row, and what identifies it. */
-    private record Key(String group, String planKey) {
-    }
-
     @Override
     public void run(StageContext ctx) throws Exception {
         Config c = ctx.config();
@@ -97,56 +87,23 @@ public final class SensitivityStage implements Stage {
         String modelHash = model.record().sha256();
         String dataKey = ModelFiles.sha256((ctx.inputSignature("prepare-data") + "|" + maxImages + "|"
                 + assembler.normalization()).getBytes(StandardCharsets.UTF_8));
+        LabeledImages val = validation(ctx, assembler);
 
-        Map<Key, Row> reusable = previousRows(ctx, modelHash, dataKey);
-        List<SensitivityAnalysis.Task> tasks = new ArrayList<>();
-        List<Object[]> planned = new ArrayList<>();
-        PruningPlan baseline = PruningPlan.empty(setup.criterion().configName());
-        planned.add(new Object[] {BASELINE, 0, 0.0, 0, planKey(baseline)});
-        for (ChannelGroup group : setup.builder().prunable()) {
-            for (double ratio : ratios(c)) {
-                PruningPlan plan = setup.builder().plan(Map.of(group.name(), ratio));
-                PruningPlan.GroupPlan gp = plan.group(group.name());
-                planned.add(new Object[] {group.name(), group.size(), ratio,
-                        gp == null ? group.size() : gp.kept().length, planKey(plan)});
-            }
-        }
-        for (Object[] p : planned) {
-            if (!reusable.containsKey(new Key((String) p[0], (String) p[4]))) {
-                PruningPlan plan = p[0].equals(BASELINE) ? baseline
-                        : setup.builder().plan(Map.of((String) p[0], (Double) p[2]));
-                tasks.add(new SensitivityAnalysis.Task((String) p[0], (Double) p[2], plan));
-            }
-        }
-        LabeledImages val = ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("val"),
-                assembler.shape(), maxImages);
-        ctx.describe(String.format("scoring %d pruned variants on %d val images (%d reused)", tasks.size(), val.size(),
-                planned.size() - tasks.size()));
-        LOG.info("{} (group, ratio) evaluations: {} to compute on {} val images, {} reused from the previous run",
-                planned.size(), tasks.size(), val.size(), planned.size() - tasks.size());
-        Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
-        long start = System.nanoTime();
-        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model.bytes(), modelHash, tasks, val,
-                assembler, c.getInt("sensitivity.batch-size"), c.getInt("sensitivity.threads-per-task"))) {
-            PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
-            fresh.put(new Key(r.group(), planKey(plan)), r);
-        }
-        LOG.info(String.format("computed %d evaluations in %.1f s", tasks.size(), (System.nanoTime() - start) / 1e9));
-
-        Key baselineKey = new Key(BASELINE, planKey(baseline));
-        double baseTop1 = fresh.containsKey(baselineKey) ? fresh.get(baselineKey).top1()
-                : reusable.get(baselineKey).<Double>getAs("top1");
+        List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, model.bytes(), modelHash, setup,
+                val, assembler, ratios(c), previousPoints(ctx, modelHash, dataKey));
+        double base = points.get(0).top1();
         List<Row> rows = new ArrayList<>();
-        for (Object[] p : planned) {
-            Key key = new Key((String) p[0], (String) p[4]);
-            SensitivityAnalysis.Result r = fresh.get(key);
-            double top1 = r != null ? r.top1() : reusable.get(key).<Double>getAs("top1");
-            double loss = r != null ? r.loss() : reusable.get(key).<Double>getAs("loss");
-            long macs = r != null ? r.macs() : reusable.get(key).<Long>getAs("macs");
-            rows.add(RowFactory.create(modelHash, p[0], p[1], p[2], p[3], setup.criterion().configName(), p[4], dataKey,
-                    top1, loss, macs, baseTop1, (baseTop1 - top1) / baseTop1, r == null));
+        for (SensitivityMeasurement.Point p : points) {
+            rows.add(RowFactory.create(modelHash, p.group(), p.size(), p.ratio(), p.kept(), setup.criterion().configName(),
+                    p.planKey(), dataKey, p.top1(), p.loss(), p.macs(), base, (base - p.top1()) / base, p.reused()));
         }
         Tables.write(ctx.spark(), ctx.output(TABLE), SCHEMA, rows);
+    }
+
+    /** The first {@code sensitivity.max-images} of the val split, in memory, to broadcast. */
+    static LabeledImages validation(StageContext ctx, BatchAssembler assembler) {
+        return ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("val"),
+                assembler.shape(), ctx.config().getInt("sensitivity.max-images"));
     }
 
     static List<Double> ratios(Config c) {
@@ -159,23 +116,21 @@ public final class SensitivityStage implements Stage {
         return ratios;
     }
 
-    private static String planKey(PruningPlan plan) {
-        StringBuilder text = new StringBuilder();
-        plan.groups().forEach(g -> text.append(g.group()).append(java.util.Arrays.toString(g.kept())).append(';'));
-        return ModelFiles.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 24);
-    }
-
-    /** Rows of the last completed run of this stage measured on the same model and data. */
-    private static Map<Key, Row> previousRows(StageContext ctx, String modelHash, String dataKey) throws Exception {
-        Map<Key, Row> rows = new HashMap<>();
+    /** Points of the last completed run of this stage measured on the same model and data. */
+    private static Map<SensitivityMeasurement.Key, SensitivityMeasurement.Point> previousPoints(
+            StageContext ctx, String modelHash, String dataKey) throws Exception {
+        Map<SensitivityMeasurement.Key, SensitivityMeasurement.Point> points = new HashMap<>();
         Path previous = new Path(ctx.run().stage("sensitivity"), TABLE);
         if (ctx.run().completedSignature("sensitivity").isEmpty() || !ctx.run().fileSystem().exists(previous)) {
-            return rows;
+            return points;
         }
         for (Row r : Tables.read(ctx.spark(), previous)
                 .where(col("model_sha256").equalTo(modelHash).and(col("data_key").equalTo(dataKey))).collectAsList()) {
-            rows.put(new Key(r.getAs("group"), r.getAs("plan_key")), r);
+            SensitivityMeasurement.Point p = new SensitivityMeasurement.Point(r.getAs("group"), r.<Integer>getAs("size"),
+                    r.<Double>getAs("ratio"), r.<Integer>getAs("kept"), r.getAs("plan_key"), r.<Double>getAs("top1"),
+                    r.<Double>getAs("loss"), r.<Long>getAs("macs"), true);
+            points.put(p.key(), p);
         }
-        return rows;
+        return points;
     }
 }

@@ -13,6 +13,7 @@ public final class Stages {
                 .register(new TrainStage())
                 .register(new SensitivityStage())
                 .register(new PruneStage())
+                .register(new IterativePruneStage())
                 .register(new FinetuneStage())
                 .register(new EvaluateStage())
                 .register(new ReportStage());

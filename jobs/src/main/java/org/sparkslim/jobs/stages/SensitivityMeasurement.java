@@ -1,0 +1,104 @@
+package org.sparkslim.jobs.stages;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.data.LabeledImages;
+import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.prune.ChannelGroup;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.spark.SensitivityAnalysis;
+
+/**
+ * Measures how one model's val top-1 responds to pruning each group alone at each ratio (on Spark,
+ * one task per point), reusing points measured before for exactly the same pruning.
+ */
+final class SensitivityMeasurement {
+    private static final Logger LOG = LoggerFactory.getLogger(SensitivityMeasurement.class);
+    /** The group name of the unpruned model's point. */
+    static final String BASELINE = "";
+
+    private SensitivityMeasurement() {
+    }
+
+    /** One measured point; {@code planKey} identifies the exact channels removed. */
+    record Point(String group, int size, double ratio, int kept, String planKey, double top1, double loss, long macs,
+                 boolean reused) {
+        Key key() {
+            return new Key(group, planKey);
+        }
+    }
+
+    record Key(String group, String planKey) {
+    }
+
+    /** The baseline and every (prunable group, ratio) point, in that order. */
+    static List<Point> measure(StageContext ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
+                               BatchAssembler assembler, List<Double> ratios, Map<Key, Point> reusable) {
+        List<Point> planned = new ArrayList<>();
+        Map<Key, PruningPlan> plans = new HashMap<>();
+        PruningPlan baseline = PruningPlan.empty(setup.criterion().configName());
+        planned.add(new Point(BASELINE, 0, 0.0, 0, planKey(baseline), 0, 0, 0, false));
+        plans.put(planned.get(0).key(), baseline);
+        for (ChannelGroup group : setup.builder().prunable()) {
+            for (double ratio : ratios) {
+                PruningPlan plan = setup.builder().plan(Map.of(group.name(), ratio));
+                PruningPlan.GroupPlan gp = plan.group(group.name());
+                Point p = new Point(group.name(), group.size(), ratio, gp == null ? group.size() : gp.kept().length,
+                        planKey(plan), 0, 0, 0, false);
+                planned.add(p);
+                plans.put(p.key(), plan);
+            }
+        }
+        List<SensitivityAnalysis.Task> tasks = new ArrayList<>();
+        for (Point p : planned) {
+            if (!reusable.containsKey(p.key())) {
+                tasks.add(new SensitivityAnalysis.Task(p.group(), p.ratio(), plans.get(p.key())));
+            }
+        }
+        ctx.describe(String.format("scoring %d pruned variants on %d val images (%d reused)", tasks.size(), val.size(),
+                planned.size() - tasks.size()));
+        LOG.info("{} (group, ratio) points: {} to measure on {} val images, {} reused", planned.size(), tasks.size(),
+                val.size(), planned.size() - tasks.size());
+        long start = System.nanoTime();
+        Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
+        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, assembler,
+                ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
+            PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
+            fresh.put(new Key(r.group(), planKey(plan)), r);
+        }
+        LOG.info(String.format("measured %d points in %.1f s", tasks.size(), (System.nanoTime() - start) / 1e9));
+
+        List<Point> points = new ArrayList<>();
+        for (Point p : planned) {
+            SensitivityAnalysis.Result r = fresh.get(p.key());
+            points.add(r == null ? reusable.get(p.key())
+                    : new Point(p.group(), p.size(), p.ratio(), p.kept(), p.planKey(), r.top1(), r.loss(), r.macs(), false));
+        }
+        return points;
+    }
+
+    /** Each group's (ratio, relative top-1 drop) points. */
+    static Map<String, List<double[]>> curves(List<Point> points) {
+        double base = points.stream().filter(p -> p.group().equals(BASELINE)).findFirst().orElseThrow().top1();
+        Map<String, List<double[]>> curves = new HashMap<>();
+        for (Point p : points) {
+            if (!p.group().equals(BASELINE)) {
+                curves.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(new double[] {p.ratio(), (base - p.top1()) / base});
+            }
+        }
+        return curves;
+    }
+
+    static String planKey(PruningPlan plan) {
+        StringBuilder text = new StringBuilder();
+        plan.groups().forEach(g -> text.append(g.group()).append(java.util.Arrays.toString(g.kept())).append(';'));
+        return ModelFiles.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 24);
+    }
+}
