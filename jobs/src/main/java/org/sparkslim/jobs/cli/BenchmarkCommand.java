@@ -1,88 +1,17 @@
 package org.sparkslim.jobs.cli;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.Callable;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
-import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.data.IdxReader;
-import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.data.Normalization;
-import org.sparkslim.compression.model.ModelFiles;
-import org.sparkslim.compression.runtime.OneDnn;
-import org.sparkslim.jobs.bench.Throughput;
-import org.sparkslim.jobs.spark.DistributedScoring;
-import org.sparkslim.jobs.spark.ImageTable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
-        description = {"Measure, for each zoo model, training and inference images/s on Fashion-MNIST, and the ratio",
-                "of distributed Spark scoring throughput to a plain single-JVM loop over the same images.",
-                "All figures of one model come from this one process."})
-final class BenchmarkCommand implements Callable<Integer> {
-    @Option(names = "--models", split = ",", description = "zoo models (default: all)")
-    List<String> models = List.of("resnet20", "vgg", "mobilenetv1", "mobilenetv2");
-
-    @Option(names = "--data-dir", description = "Fashion-MNIST idx directory (default: ${DEFAULT-VALUE})")
-    Path dataDir = Path.of("/usr/share/datasets/fashion-mnist");
-
-    @Option(names = "--train-batches", description = "timed training batches of 128 per model (default: ${DEFAULT-VALUE})")
-    int trainBatches = 40;
-
-    @Option(names = "--eval-images", description = "test images scored per measurement (default: ${DEFAULT-VALUE})")
-    int evalImages = 10_000;
-
-    @Option(names = "--master", description = "Spark master for the distributed measurement (default: ${DEFAULT-VALUE})")
-    String master = "local[*]";
+        description = "Benchmarks that print ratios measured in one process (docs/BENCHMARKS.md).",
+        subcommands = {ThroughputBenchmark.class, SensitivityBenchmark.class})
+final class BenchmarkCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() {
-        OneDnn.enable();
-        LabeledImages train = IdxReader.readLabeled(dataDir.resolve("train-images-idx3-ubyte.gz"),
-                dataDir.resolve("train-labels-idx1-ubyte.gz"), 10);
-        LabeledImages test = IdxReader.readLabeled(dataDir.resolve("t10k-images-idx3-ubyte.gz"),
-                dataDir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
-        test = test.slice(0, Math.min(evalImages, test.size()));
-        BatchAssembler assembler = new BatchAssembler(train.shape(), 10, Normalization.FASHION_MNIST);
-
-        SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-benchmark")
-                .config("spark.ui.enabled", "false").getOrCreate();
-        try {
-            List<Row> rows = new ArrayList<>();
-            for (int i = 0; i < test.size(); i++) {
-                rows.add(RowFactory.create((long) i, test.labels()[i], test.image(i)));
-            }
-            int partitions = spark.sparkContext().defaultParallelism() * 2;
-            Dataset<Row> images = spark.createDataFrame(rows, ImageTable.SCHEMA).repartition(partitions)
-                    .persist(StorageLevel.MEMORY_ONLY());
-            images.count();
-
-            System.out.printf("benchmark: %d training batches of 128, %d test images, Spark %s (%d cores)%n",
-                    trainBatches, test.size(), master, spark.sparkContext().defaultParallelism());
-            System.out.printf("%-12s %12s %14s %14s %14s %8s%n", "model", "train img/s", "infer img/s",
-                    "loop img/s", "spark img/s", "ratio");
-            for (String model : models) {
-                Throughput.Result r = Throughput.measure(model, train, test, assembler, trainBatches, net -> {
-                    byte[] bytes = ModelFiles.toBytes(net);
-                    String hash = ModelFiles.sha256(bytes);
-                    DistributedScoring.predict(spark, images, bytes, hash, assembler, 256).count(); // warm every thread
-                    long start = System.nanoTime();
-                    long n = DistributedScoring.predict(spark, images, bytes, hash, assembler, 256).count();
-                    return n / ((System.nanoTime() - start) / 1e9);
-                });
-                System.out.printf("%-12s %12.0f %14.0f %14.0f %14.0f %7.2fx%n", model, r.trainImagesPerSecond(),
-                        r.inferenceImagesPerSecond(), r.loopImagesPerSecond(), r.sparkImagesPerSecond(),
-                        r.sparkImagesPerSecond() / r.loopImagesPerSecond());
-            }
-        } finally {
-            spark.stop();
-        }
-        return 0;
+    public void run() {
+        spec.commandLine().usage(System.out);
     }
 }

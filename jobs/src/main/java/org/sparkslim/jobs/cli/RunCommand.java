@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
             System.out.println();
             System.out.println("Run directory: " + conf.getString("run.dir"));
             for (StageOutcome o : outcomes) {
-                System.out.printf("  %-14s %-8s %s%n", o.stage(), o.status() == StageOutcome.Status.RAN
+                System.out.printf("  %-16s %-8s %s%n", o.stage(), o.status() == StageOutcome.Status.RAN
                         ? String.format("ran %.0fs", o.seconds()) : "skipped", "signature " + o.signature().substring(0, 12));
             }
             String report = conf.getString("run.dir") + "/report/" + ReportStage.REPORT;

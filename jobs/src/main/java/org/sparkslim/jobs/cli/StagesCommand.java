@@ -12,10 +12,10 @@ final class StagesCommand implements Runnable {
     public void run() {
         Config defaults = RunConfig.load(null, java.util.List.of());
         for (Stage s : Stages.all().all()) {
-            System.out.printf("%-14s %s%n", s.name(), s.description());
-            System.out.printf("%-14s   reads:  %s%n", "", s.inputs(defaults).isEmpty() ? "(source data)" : String.join(", ", s.inputs(defaults)));
-            System.out.printf("%-14s   writes: %s%n", "", String.join(", ", s.outputs()));
-            System.out.printf("%-14s   config: %s%n", "", String.join(", ", s.configPaths()));
+            System.out.printf("%-16s %s%n", s.name(), s.description());
+            System.out.printf("%-16s   reads:  %s%n", "", s.inputs(defaults).isEmpty() ? "(source data)" : String.join(", ", s.inputs(defaults)));
+            System.out.printf("%-16s   writes: %s%n", "", String.join(", ", s.outputs()));
+            System.out.printf("%-16s   config: %s%n", "", String.join(", ", s.configPaths()));
         }
     }
 }
