@@ -43,8 +43,7 @@ import org.sparkslim.jobs.stages.Stages;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FashionMnistPipelineTest {
-    static final Path FASHION = Path.of("/usr/share/datasets/fashion-mnist");
-    static final List<String> STAGES = List.of("prepare-data", "train", "evaluate", "report");
+    static final List<String> STAGES = List.of("prepare-data", "train", "evaluate", "export", "report");
     static Path runDir;
     static SparkSession spark;
     static Map<String, String> firstSignatures = new HashMap<>();
@@ -52,11 +51,9 @@ class FashionMnistPipelineTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assertTrue(Files.exists(FASHION.resolve("train-images-idx3-ubyte.gz")),
-                "Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist");
+        RealData.requireFashionMnist();
         runDir = Files.createTempDirectory("sparkslim-it");
-        spark = SparkSession.builder().master("local[2]").appName("sparkslim-it")
-                .config("spark.ui.enabled", "false").getOrCreate();
+        spark = RealData.localSpark("sparkslim-it");
     }
 
     @AfterAll
@@ -72,6 +69,7 @@ class FashionMnistPipelineTest {
                 "data.limit.train=2000", "data.limit.val=500", "data.limit.test=1000", "data.partitions=4",
                 "model.family=vgg", "model.width-multiplier=0.5",
                 "train.epochs=1",
+                "pipeline.stages=[prepare-data, train, evaluate, export, report]", "export.check-images=64",
                 "evaluate.latency.warmup=2", "evaluate.latency.runs=5"));
         o.addAll(List.of(more));
         return o;
@@ -147,6 +145,12 @@ class FashionMnistPipelineTest {
         double recomputed = predictions.selectExpr("avg(cast(label = predicted as double))").first().getDouble(0);
         assertEquals(top1, recomputed, 1e-12);
 
+        // export: an ONNX file that ONNX Runtime runs with DL4J's outputs
+        Row export = table("export", "exports.parquet").first();
+        assertTrue(export.<Double>getAs("max_abs_diff") < 1e-4, "ONNX Runtime vs DL4J: " + export);
+        assertEquals(64, export.<Integer>getAs("checked_images"));
+        assertEquals(Files.size(runDir.resolve("export").resolve(export.<String>getAs("file"))), export.<Long>getAs("bytes"));
+
         String report = Files.readString(runDir.resolve("report").resolve("report.md"));
         assertTrue(report.contains(String.format("%.2f", 100 * top1)), report);
         assertTrue(report.contains("Training history"), report);
@@ -166,7 +170,7 @@ class FashionMnistPipelineTest {
     @Order(3)
     void changingTrainingRerunsTrainAndWhatFollows() throws Exception {
         List<StageOutcome> outcomes = run("train.learning-rate=0.05");
-        assertEquals(List.of("train", "evaluate", "report"), ran(outcomes));
+        assertEquals(List.of("train", "evaluate", "export", "report"), ran(outcomes));
         assertEquals(firstMarkers.get("prepare-data"), marker("prepare-data"));
         assertTrue(!firstSignatures.get("train").equals(outcomes.get(1).signature()));
     }
@@ -192,8 +196,7 @@ class FashionMnistPipelineTest {
             code = SparkSlim.execute("run", conf.toString());
         } finally {
             System.setErr(oldErr);
-            spark = SparkSession.builder().master("local[2]").appName("sparkslim-it")
-                    .config("spark.ui.enabled", "false").getOrCreate();
+            spark = RealData.localSpark("sparkslim-it");
         }
         String message = err.toString(StandardCharsets.UTF_8);
         assertEquals(2, code, message);

@@ -37,11 +37,9 @@ class PruningPipelineTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assertTrue(Files.exists(FashionMnistPipelineTest.FASHION.resolve("train-images-idx3-ubyte.gz")),
-                "Fashion-MNIST is not installed: apt-get install -y dataset-fashion-mnist");
+        RealData.requireFashionMnist();
         runDir = Files.createTempDirectory("sparkslim-prune-it");
-        spark = SparkSession.builder().master("local[2]").appName("sparkslim-prune-it")
-                .config("spark.ui.enabled", "false").getOrCreate();
+        spark = RealData.localSpark("sparkslim-prune-it");
     }
 
     @AfterAll

@@ -16,6 +16,7 @@ public final class Stages {
                 .register(new IterativePruneStage())
                 .register(new FinetuneStage())
                 .register(new EvaluateStage())
+                .register(new ExportStage())
                 .register(new ReportStage());
     }
 }

@@ -34,35 +34,17 @@ import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.model.TestNetworks;
 
 class PrunerTest {
-    static final ImageShape SHAPE = new ImageShape(1, 28, 28);
+    static final ImageShape SHAPE = TestNetworks.FASHION;
 
     static ComputationGraph zoo(String family) {
-        ModelFamily f = ModelZoo.family(family);
-        return randomizeBatchNorm(f.build(f.spec(f.baseWidths(), SHAPE, 10, 5)), 5);
+        return TestNetworks.zoo(family);
     }
 
-    /** Fresh batch norms are identities; random statistics make the equivalence check meaningful. */
     static ComputationGraph randomizeBatchNorm(ComputationGraph net, long seed) {
-        Random r = new Random(seed);
-        for (Layer layer : net.getLayers()) {
-            if (layer.conf().getLayer() instanceof BatchNormalization) {
-                for (String key : layer.paramTable().keySet()) {
-                    INDArray p = layer.getParam(key);
-                    float[] v = new float[(int) p.length()];
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = switch (key) {
-                            case "gamma" -> 0.5f + r.nextFloat();
-                            case "log10stdev" -> (r.nextFloat() - 0.5f) * 0.4f;
-                            default -> (r.nextFloat() - 0.5f);
-                        };
-                    }
-                    layer.setParam(key, Nd4j.create(v, p.shape()).castTo(p.dataType()));
-                }
-            }
-        }
-        return net;
+        return TestNetworks.randomizeBatchNorm(net, seed);
     }
 
     /** Random scores and a ratio per group: keeps between a quarter and three quarters of each group. */

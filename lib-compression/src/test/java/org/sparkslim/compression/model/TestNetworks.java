@@ -1,0 +1,45 @@
+package org.sparkslim.compression.model;
+
+import java.util.Random;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.data.ImageShape;
+
+/** Zoo networks for tests, with batch norms that do something. */
+public final class TestNetworks {
+    public static final ImageShape FASHION = new ImageShape(1, 28, 28);
+
+    private TestNetworks() {
+    }
+
+    /** A reference-width zoo network whose batch norms have random statistics. */
+    public static ComputationGraph zoo(String family) {
+        ModelFamily f = ModelZoo.family(family);
+        return randomizeBatchNorm(f.build(f.spec(f.baseWidths(), FASHION, 10, 5)), 5);
+    }
+
+    /** Fresh batch norms are identities; random statistics make equivalence checks meaningful. */
+    public static ComputationGraph randomizeBatchNorm(ComputationGraph net, long seed) {
+        Random r = new Random(seed);
+        for (Layer layer : net.getLayers()) {
+            if (layer.conf().getLayer() instanceof BatchNormalization) {
+                for (String key : layer.paramTable().keySet()) {
+                    INDArray p = layer.getParam(key);
+                    float[] v = new float[(int) p.length()];
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = switch (key) {
+                            case "gamma" -> 0.5f + r.nextFloat();
+                            case "log10stdev" -> (r.nextFloat() - 0.5f) * 0.4f;
+                            default -> (r.nextFloat() - 0.5f);
+                        };
+                    }
+                    layer.setParam(key, Nd4j.create(v, p.shape()).castTo(p.dataType()));
+                }
+            }
+        }
+        return net;
+    }
+}

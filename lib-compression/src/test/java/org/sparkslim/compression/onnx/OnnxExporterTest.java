@@ -1,0 +1,45 @@
+package org.sparkslim.compression.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.model.TestNetworks;
+
+/** Every zoo model, exported to ONNX and run by ONNX Runtime, gives DL4J's outputs. */
+class OnnxExporterTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
+    void onnxRuntimeMatchesDl4j(String family) throws Exception {
+        ComputationGraph net = TestNetworks.zoo(family); // random batch norm statistics, so BN is exercised
+        byte[] model = OnnxExporter.export(net, TestNetworks.FASHION);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 5, 1, 28, 28).subi(0.5).muli(3);
+        float[][] expected = net.outputSingle(false, x).toFloatMatrix();
+
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
+             OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.dup('c').data().asFloat()),
+                     new long[] {5, 1, 28, 28});
+             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, input))) {
+            float[][] actual = (float[][]) result.get(0).getValue();
+            double maxDiff = 0;
+            for (int i = 0; i < expected.length; i++) {
+                for (int j = 0; j < expected[i].length; j++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(expected[i][j] - actual[i][j]));
+                }
+            }
+            assertEquals(10, actual[0].length);
+            assertTrue(maxDiff < 1e-4, family + ": ONNX Runtime differs from DL4J by " + maxDiff);
+        }
+    }
+}
