@@ -35,7 +35,7 @@ public final class ReportStage implements Stage {
     }
 
     /** Stages whose tables the report shows when the pipeline runs them. */
-    private static final List<String> OPTIONAL_INPUTS = List.of("sensitivity", "prune");
+    private static final List<String> OPTIONAL_INPUTS = List.of("sensitivity", "prune", "export");
 
     @Override
     public List<String> inputs(Config config) {
@@ -85,6 +85,16 @@ public final class ReportStage implements Stage {
                         pct(r.<Double>getAs("ratio")));
             }
             md.append(ratios).append('\n');
+        }
+        if (inputs.contains("export")) {
+            md.append("## ONNX exports\n\n");
+            MarkdownTable exports = new MarkdownTable("file", "format", "bytes", "checked images", "max |ONNX Runtime - DL4J|",
+                    "top-1 agreement %");
+            for (Row r : Tables.read(ctx.spark(), new Path(ctx.input("export"), "exports.parquet")).collectAsList()) {
+                exports.row(r.getAs("file"), r.getAs("format"), r.<Long>getAs("bytes"), r.<Integer>getAs("checked_images"),
+                        String.format("%.2e", r.<Double>getAs("max_abs_diff")), pct(r.<Double>getAs("top1_agreement")));
+            }
+            md.append(exports).append('\n');
         }
         if (inputs.contains("sensitivity")) {
             List<Row> rows = Tables.read(ctx.spark(), new Path(ctx.input("sensitivity"), SensitivityStage.TABLE))
