@@ -71,9 +71,9 @@ final class ThroughputBenchmark implements Callable<Integer> {
                 Throughput.Result r = Throughput.measure(model, train, test, assembler, trainBatches, net -> {
                     byte[] bytes = ModelFiles.toBytes(net);
                     String hash = ModelFiles.sha256(bytes);
-                    DistributedScoring.predict(spark, images, bytes, hash, assembler, 256).count(); // warm every thread
+                    DistributedScoring.predict(spark, images, bytes, hash, assembler, 256, 1).count(); // warm every thread
                     long start = System.nanoTime();
-                    long n = DistributedScoring.predict(spark, images, bytes, hash, assembler, 256).count();
+                    long n = DistributedScoring.predict(spark, images, bytes, hash, assembler, 256, 1).count();
                     return n / ((System.nanoTime() - start) / 1e9);
                 });
                 System.out.printf("%-12s %12.0f %14.0f %14.0f %14.0f %7.2fx%n", model, r.trainImagesPerSecond(),

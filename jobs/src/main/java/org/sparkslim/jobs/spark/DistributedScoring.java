@@ -15,6 +15,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.runtime.NativeThreads;
 import org.sparkslim.compression.train.ClassificationMetrics;
 
 /**
@@ -33,11 +34,12 @@ public final class DistributedScoring {
     private DistributedScoring() {
     }
 
+    /** @param threadsPerTask native threads each task's forward passes use (1: one core per task) */
     public static Dataset<Row> predict(SparkSession spark, Dataset<Row> images, byte[] model, String hash,
-                                       BatchAssembler assembler, int batchSize) {
+                                       BatchAssembler assembler, int batchSize, int threadsPerTask) {
         Broadcast<byte[]> broadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(model);
         JavaRDD<Row> predictions = images.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE).javaRDD()
-                .mapPartitions(new PredictPartition(broadcast, hash, assembler, batchSize));
+                .mapPartitions(new PredictPartition(broadcast, hash, assembler, batchSize, threadsPerTask));
         return spark.createDataFrame(predictions, PREDICTIONS);
     }
 
@@ -47,16 +49,19 @@ public final class DistributedScoring {
         private final String hash;
         private final BatchAssembler assembler;
         private final int batchSize;
+        private final int threads;
 
-        PredictPartition(Broadcast<byte[]> model, String hash, BatchAssembler assembler, int batchSize) {
+        PredictPartition(Broadcast<byte[]> model, String hash, BatchAssembler assembler, int batchSize, int threads) {
             this.model = model;
             this.hash = hash;
             this.assembler = assembler;
             this.batchSize = batchSize;
+            this.threads = threads;
         }
 
         @Override
         public Iterator<Row> call(Iterator<Row> rows) {
+            NativeThreads.setForCurrentThread(threads);
             ComputationGraph net = ExecutorModels.get(model, hash);
             return new Iterator<>() {
                 private Iterator<Row> batch = List.<Row>of().iterator();

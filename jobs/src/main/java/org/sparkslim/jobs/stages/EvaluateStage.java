@@ -98,7 +98,7 @@ public final class EvaluateStage implements Stage {
                 ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
                 ctx.describe("scoring " + stage + "/" + record.name() + " on the " + split + " split");
                 Dataset<Row> predictions = DistributedScoring.predict(ctx.spark(), images, model.bytes(), record.sha256(),
-                        assembler, c.getInt("evaluate.batch-size"))
+                        assembler, c.getInt("evaluate.batch-size"), c.getInt("evaluate.threads-per-task"))
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 overall.add(predictions.agg(count(lit(1)), avg(correct()), avg("loss")).first());
                 stages.add(stage);
