@@ -15,13 +15,24 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.model.TestNetworks;
+import org.sparkslim.compression.quant.BatchNormFolding;
 
 /** Every zoo model, exported to ONNX and run by ONNX Runtime, gives DL4J's outputs. */
 class OnnxExporterTest {
     @ParameterizedTest
     @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
     void onnxRuntimeMatchesDl4j(String family) throws Exception {
-        ComputationGraph net = TestNetworks.zoo(family); // random batch norm statistics, so BN is exercised
+        // random batch norm statistics, so BN is exercised
+        assertOnnxRuntimeMatches(family, TestNetworks.zoo(family));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "mobilenetv2"})
+    void foldedNetworksExportToo(String family) throws Exception {
+        assertOnnxRuntimeMatches(family + " folded", BatchNormFolding.fold(TestNetworks.zoo(family)));
+    }
+
+    private static void assertOnnxRuntimeMatches(String family, ComputationGraph net) throws Exception {
         byte[] model = OnnxExporter.export(net, TestNetworks.FASHION);
         INDArray x = Nd4j.rand(DataType.FLOAT, 5, 1, 28, 28).subi(0.5).muli(3);
         float[][] expected = net.outputSingle(false, x).toFloatMatrix();
