@@ -122,7 +122,10 @@ public final class RunDirectory {
         }
     }
 
-    /** Writes a file so that readers see either the old content or the whole new one. */
+    /**
+     * Writes a file under a temporary name and renames it into place, so the name never holds a
+     * partial file (it may briefly hold none, as Hadoop's rename does not replace).
+     */
     public void writeAtomically(Path file, byte[] content) throws IOException {
         Path part = new Path(file.getParent(), "." + file.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
         try (OutputStream out = fs.create(part, true)) {

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.compression.train.LatencyMeter;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.DistributedScoring;
@@ -81,7 +82,13 @@ public final class EvaluateStage implements Stage {
     public void run(StageContext ctx) throws Exception {
         OneDnn.enable();
         Config c = ctx.config();
+        if (c.getStringList("evaluate.models").isEmpty()) {
+            throw new ConfigException("evaluate.models is empty: name the stages whose models to evaluate, e.g. [train]");
+        }
         String split = c.getString("evaluate.split");
+        if (!List.of(ImageTable.SPLITS).contains(split)) {
+            throw new ConfigException("evaluate.split: unknown split '" + split + "'; use train, val or test");
+        }
         BatchAssembler assembler = ImageTable.assembler(c);
         Dataset<Row> images = ctx.spark().read().parquet(ctx.input("prepare-data") + "/" + ImageTable.file(split));
         LatencyMeter latency = new LatencyMeter(c.getInt("evaluate.latency.warmup"), c.getInt("evaluate.latency.runs"),
