@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Submits a SparkSlim run to Hadoop/YARN with spark-submit (client mode: the driver trains, so it
 # runs where you launch it; executors do the parallel work). Needs SPARK_HOME (Spark 3.5, Scala 2.12)
-# and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing.
+# and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing or
+# older than the sources.
 #
 #   submit-scripts/spark-submit-yarn.sh CONF [--set key=value ...] [--from STAGE]
 #
@@ -15,7 +16,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 CONF [--set key=value ...] [--from STAGE]" >&2; exit 2; }
 
 jar="$root/jobs/target/sparkslim-jobs-yarn.jar"
-if [ ! -f "$jar" ]; then
+if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/lib-compression" "$root/jobs" -path '*/target' -prune -o \
+    -newer "$jar" -type f -print -quit)" ]; then
   echo "sparkslim: building the application jar (mvn package -Pyarn) ..." >&2
   (cd "$root" && mvn -B -q -ntp install -DskipTests -Pyarn -pl jobs -am) >&2
 fi
