@@ -12,7 +12,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5 (Scala 2.12) installation}"
-: "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to your cluster's Hadoop configuration}"
+: "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to the Hadoop configuration directory of the cluster}"
 [ $# -ge 1 ] || { echo "usage: $0 CONF [--set key=value ...] [--from STAGE]" >&2; exit 2; }
 
 jar="$root/jobs/target/sparkslim-jobs-yarn.jar"
