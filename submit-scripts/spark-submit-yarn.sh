@@ -7,7 +7,8 @@
 #   submit-scripts/spark-submit-yarn.sh CONF [--set key=value ...] [--from STAGE]
 #
 # Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_EXECUTORS (4),
-# SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_QUEUE (default).
+# SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_QUEUE (default),
+# SPARKSLIM_MASTER (yarn; e.g. local[2] to try the application jar under spark-submit on one machine).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,10 +25,12 @@ fi
 
 conf="$1"
 shift
-java_opts="$(grep -o -- '--add-opens=[^ ]*\|-D[a-z.]*=[a-z0-9]*' "$root/submit-scripts/sparkslim" | sort -u | tr '\n' ' ')"
+# shellcheck source=submit-scripts/jvm-flags.sh
+source "$root/submit-scripts/jvm-flags.sh"
+java_opts="${SPARKSLIM_JVM_FLAGS[*]} ${SPARKSLIM_MEMORY_FLAGS[*]}"
 
 exec "$SPARK_HOME/bin/spark-submit" \
-  --master yarn --deploy-mode client \
+  --master "${SPARKSLIM_MASTER:-yarn}" --deploy-mode client \
   --name "sparkslim $(basename "$conf" .conf)" \
   --queue "${SPARKSLIM_QUEUE:-default}" \
   --driver-memory "${SPARKSLIM_DRIVER_MEMORY:-8g}" \
