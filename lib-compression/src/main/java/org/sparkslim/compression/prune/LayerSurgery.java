@@ -18,7 +18,11 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 abstract class LayerSurgery {
     /** Sets the layer configuration's input and output widths. */
-    abstract void resize(Layer layer, int[] keptIn, int[] keptOut);
+    void resize(Layer layer, int[] keptIn, int[] keptOut) {
+        FeedForwardLayer ff = (FeedForwardLayer) layer;
+        ff.setNIn(keptIn.length);
+        ff.setNOut(keptOut.length);
+    }
 
     /** The parameter {@code key} keeping only the given input and output positions. */
     abstract INDArray slice(String key, INDArray param, int[] keptIn, int[] keptOut);
@@ -69,19 +73,8 @@ abstract class LayerSurgery {
         return Nd4j.create(dst, newShape, 'c').castTo(a.dataType());
     }
 
-    private static void resizeFeedForward(Layer layer, int nIn, int nOut) {
-        FeedForwardLayer ff = (FeedForwardLayer) layer;
-        ff.setNIn(nIn);
-        ff.setNOut(nOut);
-    }
-
     /** Convolution: W is [out, in, kH, kW], b is [out]. */
     static final LayerSurgery CONVOLUTION = new LayerSurgery() {
-        @Override
-        void resize(Layer layer, int[] keptIn, int[] keptOut) {
-            resizeFeedForward(layer, keptIn.length, keptOut.length);
-        }
-
         @Override
         INDArray slice(String key, INDArray param, int[] keptIn, int[] keptOut) {
             return key.equals("W") ? select(select(param, 0, keptOut), 1, keptIn) : select(param, param.rank() - 1, keptOut);
@@ -90,11 +83,6 @@ abstract class LayerSurgery {
 
     /** Depthwise convolution (multiplier 1): W is [kH, kW, channels, 1], b is [channels]. */
     static final LayerSurgery DEPTHWISE = new LayerSurgery() {
-        @Override
-        void resize(Layer layer, int[] keptIn, int[] keptOut) {
-            resizeFeedForward(layer, keptIn.length, keptOut.length);
-        }
-
         @Override
         INDArray slice(String key, INDArray param, int[] keptIn, int[] keptOut) {
             return key.equals("W") ? select(param, 2, keptIn) : select(param, param.rank() - 1, keptOut);
@@ -105,7 +93,7 @@ abstract class LayerSurgery {
     static final LayerSurgery BATCH_NORM = new LayerSurgery() {
         @Override
         void resize(Layer layer, int[] keptIn, int[] keptOut) {
-            resizeFeedForward(layer, keptOut.length, keptOut.length);
+            super.resize(layer, keptOut, keptOut);
         }
 
         @Override
@@ -116,11 +104,6 @@ abstract class LayerSurgery {
 
     /** Dense and output layers: W is [in, out], b is [out]. */
     static final LayerSurgery DENSE = new LayerSurgery() {
-        @Override
-        void resize(Layer layer, int[] keptIn, int[] keptOut) {
-            resizeFeedForward(layer, keptIn.length, keptOut.length);
-        }
-
         @Override
         INDArray slice(String key, INDArray param, int[] keptIn, int[] keptOut) {
             return key.equals("W") ? select(select(param, 0, keptIn), 1, keptOut) : select(param, param.rank() - 1, keptOut);
