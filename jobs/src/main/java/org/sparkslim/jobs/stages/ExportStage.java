@@ -30,12 +30,11 @@ import org.sparkslim.jobs.spark.ValidationImages;
 /**
  * Writes the models of {@code export.models} as ONNX ({@code <stage>-<model>.onnx}) and proves each
  * file with ONNX Runtime: the first {@code export.check-images} test images go through both runtimes
- * and the largest output difference is recorded (the stage fails above 1e-4). Writes
+ * and the largest output difference is recorded (the stage fails above {@code export.tolerance}). Writes
  * {@code exports.parquet}.
  */
 public final class ExportStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ExportStage.class);
-    static final double TOLERANCE = 1e-4;
     static final StructType EXPORTS = new StructType()
             .add("stage", DataTypes.StringType, false)
             .add("model", DataTypes.StringType, false)
@@ -86,6 +85,7 @@ public final class ExportStage implements Stage {
             images.add(check.image(i));
         }
         INDArray x = assembler.features(images);
+        double tolerance = c.getDouble("export.tolerance");
         List<Row> rows = new ArrayList<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         for (String stage : c.getStringList("export.models")) {
@@ -109,9 +109,9 @@ public final class ExportStage implements Stage {
                     }
                     agree += argMax(expected[i]) == argMax(actual[i]) ? 1 : 0;
                 }
-                if (maxDiff > TOLERANCE) {
+                if (maxDiff > tolerance) {
                     throw new IllegalStateException(stage + "/" + record.name() + ": ONNX Runtime's outputs differ from "
-                            + "DL4J's by " + maxDiff + " (more than " + TOLERANCE + ")");
+                            + "DL4J's by " + maxDiff + " (more than export.tolerance = " + tolerance + ")");
                 }
                 String file = stage + "-" + record.name() + ".onnx";
                 ctx.run().writeAtomically(ctx.output(file), onnx);

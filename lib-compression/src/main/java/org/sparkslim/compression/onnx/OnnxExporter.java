@@ -172,7 +172,7 @@ public final class OnnxExporter {
         if (p.containsKey("log10stdev")) {
             // DL4J keeps log10(std) with std = sqrt(var + eps)
             INDArray std = Transforms.exp(p.get("log10stdev").castTo(DataType.DOUBLE).mul(Math.log(10)), false);
-            variance = std.mul(std).sub(bn.getEps());
+            variance = Transforms.max(std.mul(std).sub(bn.getEps()), 0.0, false);
         } else {
             variance = p.get("var").castTo(DataType.DOUBLE);
         }
