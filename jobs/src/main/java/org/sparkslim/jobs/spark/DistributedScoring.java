@@ -97,7 +97,7 @@ public final class DistributedScoring {
             for (int i = 0; i < images.size(); i++) {
                 int label = labels.get(i);
                 int predicted = ClassificationMetrics.argMax(p[i]);
-                double loss = -Math.log(Math.max(1e-12, p[i][label]));
+                double loss = ClassificationMetrics.loss(label, p[i]);
                 out.add(RowFactory.create(ids.get(i), label, predicted, loss, (double) p[i][predicted]));
             }
             return out;

@@ -19,6 +19,7 @@ import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
@@ -107,7 +108,7 @@ public final class ExportStage implements Stage {
                     for (int j = 0; j < expected[i].length; j++) {
                         maxDiff = Math.max(maxDiff, Math.abs(expected[i][j] - actual[i][j]));
                     }
-                    agree += argMax(expected[i]) == argMax(actual[i]) ? 1 : 0;
+                    agree += ClassificationMetrics.argMax(expected[i]) == ClassificationMetrics.argMax(actual[i]) ? 1 : 0;
                 }
                 if (maxDiff > tolerance) {
                     throw new IllegalStateException(stage + "/" + record.name() + ": ONNX Runtime's outputs differ from "
@@ -122,9 +123,5 @@ public final class ExportStage implements Stage {
             }
         }
         Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows);
-    }
-
-    private static int argMax(float[] v) {
-        return org.sparkslim.compression.train.ClassificationMetrics.argMax(v);
     }
 }

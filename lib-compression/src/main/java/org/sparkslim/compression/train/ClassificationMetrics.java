@@ -26,7 +26,7 @@ public final class ClassificationMetrics implements Serializable {
     public void add(int label, float[] probabilities) {
         int predicted = argMax(probabilities);
         confusion[label][predicted]++;
-        lossSum += -Math.log(Math.max(MIN_PROBABILITY, probabilities[label]));
+        lossSum += loss(label, probabilities);
         count++;
     }
 
@@ -83,6 +83,11 @@ public final class ClassificationMetrics implements Serializable {
             copy[i] = confusion[i].clone();
         }
         return copy;
+    }
+
+    /** Cross-entropy of one example: {@code -log p[label]}, with p floored so a confident miss stays finite. */
+    public static double loss(int label, float[] probabilities) {
+        return -Math.log(Math.max(MIN_PROBABILITY, probabilities[label]));
     }
 
     public static int argMax(float[] values) {

@@ -39,14 +39,6 @@ import org.sparkslim.compression.model.TestNetworks;
 class PrunerTest {
     static final ImageShape SHAPE = TestNetworks.FASHION;
 
-    static ComputationGraph zoo(String family) {
-        return TestNetworks.zoo(family);
-    }
-
-    static ComputationGraph randomizeBatchNorm(ComputationGraph net, long seed) {
-        return TestNetworks.randomizeBatchNorm(net, seed);
-    }
-
     /** Random scores and a ratio per group: keeps between a quarter and three quarters of each group. */
     static PruningPlan randomPlan(ChannelGraph graph, long seed) {
         Random r = new Random(seed);
@@ -98,7 +90,7 @@ class PrunerTest {
     @ParameterizedTest
     @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
     void prunedNetworkEqualsTheOriginalWithRemovedChannelsZeroed(String family) {
-        ComputationGraph net = zoo(family);
+        ComputationGraph net = TestNetworks.zoo(family);
         ChannelGraph graph = ChannelGraph.of(net);
         PruningPlan plan = randomPlan(graph, 7);
         assertFalse(plan.groups().isEmpty());
@@ -136,28 +128,28 @@ class PrunerTest {
 
     @Test
     void residualAndDepthwiseChannelsFormOneGroup() {
-        ChannelGraph resnet = ChannelGraph.of(zoo("resnet20"));
+        ChannelGraph resnet = ChannelGraph.of(TestNetworks.zoo("resnet20"));
         ChannelGroup stage2 = resnet.group("stage2.block1.shortcut");
         assertEquals(32, stage2.size());
         assertTrue(stage2.producers().containsAll(List.of("stage2.block1.conv2", "stage2.block1.shortcut",
                 "stage2.block2.conv2", "stage2.block3.conv2")), stage2.producers().toString());
         assertEquals(12, resnet.groups().size(), "one group per width slot");
 
-        ChannelGroup stem = ChannelGraph.of(zoo("mobilenetv1")).group("stem");
+        ChannelGroup stem = ChannelGraph.of(TestNetworks.zoo("mobilenetv1")).group("stem");
         assertTrue(stem.members(Role.CHANNELWISE).stream().anyMatch(m -> m.vertex().equals("block1.dw")));
         assertTrue(stem.members(Role.CONSUMER).stream().anyMatch(m -> m.vertex().equals("block1.pw")));
 
-        ChannelGraph v2 = ChannelGraph.of(zoo("mobilenetv2"));
+        ChannelGraph v2 = ChannelGraph.of(TestNetworks.zoo("mobilenetv2"));
         assertTrue(v2.group("stem").producers().contains("block1.project"), "block 1's shortcut joins the stem");
         assertEquals(12, v2.groups().size());
     }
 
     @Test
     void outputLayerIsNeverPruned() {
-        ChannelGraph graph = ChannelGraph.of(zoo("vgg"));
+        ChannelGraph graph = ChannelGraph.of(TestNetworks.zoo("vgg"));
         assertTrue(graph.groups().stream().noneMatch(g -> g.producers().contains("fc")));
-        ComputationGraph pruned = Pruner.apply(zoo("vgg"), new PlanBuilder(graph,
-                Importance.score(zoo("vgg"), graph, Criterion.L1_NORM, Importance.Combine.MEAN), PruningScope.ALL, "l1_norm")
+        ComputationGraph pruned = Pruner.apply(TestNetworks.zoo("vgg"), new PlanBuilder(graph,
+                Importance.score(TestNetworks.zoo("vgg"), graph, Criterion.L1_NORM, Importance.Combine.MEAN), PruningScope.ALL, "l1_norm")
                 .uniform(0.5));
         assertEquals(10, pruned.outputSingle(false, Nd4j.rand(DataType.FLOAT, 1, 1, 28, 28)).size(1));
     }
@@ -180,7 +172,7 @@ class PrunerTest {
                 .setOutputs("out").build();
         ComputationGraph net = new ComputationGraph(conf);
         net.init();
-        return randomizeBatchNorm(net, 9);
+        return TestNetworks.randomizeBatchNorm(net, 9);
     }
 
     @Test
@@ -235,7 +227,7 @@ class PrunerTest {
 
     @Test
     void planSurvivesJsonAndReplaysToTheSameNetwork() {
-        ComputationGraph net = zoo("resnet20");
+        ComputationGraph net = TestNetworks.zoo("resnet20");
         ChannelGraph graph = ChannelGraph.of(net);
         PruningPlan plan = new PlanBuilder(graph, Importance.score(net, graph, Criterion.GEOMETRY_MEDIAN,
                 Importance.Combine.MEAN), PruningScope.ALL, "geometry_median").uniform(0.3);
@@ -243,14 +235,14 @@ class PrunerTest {
         assertEquals(plan, read);
         assertEquals(Pruner.apply(net, plan).params(), Pruner.apply(net, read).params());
 
-        ComputationGraph vgg = zoo("vgg");
+        ComputationGraph vgg = TestNetworks.zoo("vgg");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Pruner.apply(vgg, plan));
         assertTrue(e.getMessage().contains("does not have"), e.getMessage());
     }
 
     @Test
     void scopeLimitsWhichGroupsAndHowFar() {
-        ComputationGraph net = zoo("vgg");
+        ComputationGraph net = TestNetworks.zoo("vgg");
         ChannelGraph graph = ChannelGraph.of(net);
         PruningScope scope = new PruningScope(List.of("conv*"), List.of("conv1", "conv6"), 10, 8);
         PruningPlan plan = new PlanBuilder(graph, Importance.score(net, graph, Criterion.L1_NORM,

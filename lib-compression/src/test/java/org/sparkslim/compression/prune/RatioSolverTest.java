@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.model.TestNetworks;
 
 class RatioSolverTest {
     static RatioSolver solver(ComputationGraph net, PlanBuilder[] out) {
@@ -21,17 +22,17 @@ class RatioSolverTest {
             out[0] = builder;
         }
         return new RatioSolver(builder, plan -> ModelCost.of(Pruner.prunedConfiguration(net, plan),
-                PrunerTest.SHAPE, 0).macs());
+                TestNetworks.FASHION, 0).macs());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"vgg", "resnet20", "mobilenetv1"})
     void uniformHitsTheMacTargetWithinOnePercent(String family) {
-        ComputationGraph net = PrunerTest.zoo(family);
+        ComputationGraph net = TestNetworks.zoo(family);
         RatioSolver.Solution s = solver(net, null).uniform(0.5, 0.01);
         assertEquals(0.5, s.reduction(), 0.005, family + " achieved " + s.reduction());
-        long macs = ModelCost.of(Pruner.apply(net, s.plan()), PrunerTest.SHAPE).macs();
-        assertEquals(1 - s.reduction(), macs / (double) ModelCost.of(net, PrunerTest.SHAPE).macs(), 1e-12,
+        long macs = ModelCost.of(Pruner.apply(net, s.plan()), TestNetworks.FASHION).macs();
+        assertEquals(1 - s.reduction(), macs / (double) ModelCost.of(net, TestNetworks.FASHION).macs(), 1e-12,
                 "the estimate is the built network's cost");
     }
 
@@ -45,7 +46,7 @@ class RatioSolverTest {
 
     @Test
     void sensitiveGroupsArePrunedLess() {
-        ComputationGraph net = PrunerTest.zoo("vgg");
+        ComputationGraph net = TestNetworks.zoo("vgg");
         PlanBuilder[] builder = new PlanBuilder[1];
         RatioSolver solver = solver(net, builder);
         Map<String, List<double[]>> curves = new HashMap<>();
