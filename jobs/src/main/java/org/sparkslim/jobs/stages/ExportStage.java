@@ -1,25 +1,26 @@
 package org.sparkslim.jobs.stages;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import com.typesafe.config.Config;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
+import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
@@ -29,10 +30,13 @@ import org.sparkslim.jobs.spark.Tables;
 import org.sparkslim.jobs.spark.ValidationImages;
 
 /**
- * Writes the models of {@code export.models} as ONNX ({@code <stage>-<model>.onnx}) and proves each
- * file with ONNX Runtime: the first {@code export.check-images} test images go through both runtimes
- * and the largest output difference is recorded (the stage fails above {@code export.tolerance}). Writes
- * {@code exports.parquet}.
+ * Writes the models of {@code export.models} as ONNX and proves each file in ONNX Runtime. A float
+ * model becomes {@code <stage>-<model>.onnx}; its outputs on the first {@code export.check-images}
+ * test images must match DL4J's within {@code export.tolerance}. A quantized model (from {@code qat}
+ * or {@code ptq}) becomes {@code <stage>-<model>-int8.onnx}; its test top-1 in ONNX Runtime must be
+ * within {@code export.int8-top1-tolerance} points of the fake-quantized network's in DL4J. Then all
+ * exports are timed in ONNX Runtime, taking turns, with {@code export.latency.threads} threads.
+ * Writes {@code exports.parquet}.
  */
 public final class ExportStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(ExportStage.class);
@@ -45,7 +49,11 @@ public final class ExportStage implements Stage {
             .add("sha256", DataTypes.StringType, false)
             .add("checked_images", DataTypes.IntegerType, false)
             .add("max_abs_diff", DataTypes.DoubleType, false)
-            .add("top1_agreement", DataTypes.DoubleType, false);
+            .add("top1_agreement", DataTypes.DoubleType, false)
+            .add("test_images", DataTypes.IntegerType, true)
+            .add("onnx_top1", DataTypes.DoubleType, true)
+            .add("dl4j_top1", DataTypes.DoubleType, true)
+            .add("latency_ms", DataTypes.createMapType(DataTypes.IntegerType, DataTypes.DoubleType), false);
 
     @Override
     public String name() {
@@ -54,7 +62,7 @@ public final class ExportStage implements Stage {
 
     @Override
     public String description() {
-        return "write models as ONNX and check each in ONNX Runtime against DL4J";
+        return "write models as ONNX (float, or int8 for quantized ones) and check each in ONNX Runtime";
     }
 
     @Override
@@ -72,56 +80,151 @@ public final class ExportStage implements Stage {
 
     @Override
     public List<String> outputs() {
-        return List.of("<stage>-<model>.onnx", "exports.parquet");
+        return List.of("<stage>-<model>.onnx", "<stage>-<model>-int8.onnx", "exports.parquet");
+    }
+
+    /** One written export, open in ONNX Runtime until it has been timed. */
+    private record Export(ModelRecord record, String stage, String format, String file, byte[] onnx, Check check,
+                          OnnxRuntimeModel runtime) {
+    }
+
+    private record Check(int images, double maxDiff, double agreement, Integer testImages, Double onnxTop1, Double dl4jTop1) {
     }
 
     @Override
     public void run(StageContext ctx) throws Exception {
         Config c = ctx.config();
         BatchAssembler assembler = ImageTable.assembler(c);
-        LabeledImages check = ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("test"),
-                assembler.shape(), c.getInt("export.check-images"));
-        List<byte[]> images = new ArrayList<>();
-        for (int i = 0; i < check.size(); i++) {
-            images.add(check.image(i));
-        }
-        INDArray x = assembler.features(images);
-        double tolerance = c.getDouble("export.tolerance");
-        List<Row> rows = new ArrayList<>();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        for (String stage : c.getStringList("export.models")) {
-            for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
-                ctx.describe("exporting " + stage + "/" + record.name() + " to ONNX");
-                ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
-                byte[] onnx = OnnxExporter.export(model.net(), assembler.shape());
-                float[][] expected = model.net().outputSingle(false, x).toFloatMatrix();
-                float[][] actual;
-                try (OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions());
-                     OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.dup('c').data().asFloat()),
-                             x.shape());
-                     OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, input))) {
-                    actual = (float[][]) result.get(0).getValue();
-                }
-                double maxDiff = 0;
-                int agree = 0;
-                for (int i = 0; i < expected.length; i++) {
-                    for (int j = 0; j < expected[i].length; j++) {
-                        maxDiff = Math.max(maxDiff, Math.abs(expected[i][j] - actual[i][j]));
+        String testSplit = ctx.input("prepare-data") + "/" + ImageTable.file("test");
+        LabeledImages checkImages = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(), c.getInt("export.check-images"));
+        INDArray x = assembler.features(images(checkImages, 0, checkImages.size()));
+        LabeledImages int8Images = null;
+        List<Export> exports = new ArrayList<>();
+        try {
+            for (String stage : c.getStringList("export.models")) {
+                for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
+                    ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
+                    boolean int8 = FakeQuantization.isQuantized(model.net());
+                    ctx.describe("exporting " + stage + "/" + record.name() + " to " + (int8 ? "int8" : "float") + " ONNX");
+                    byte[] onnx = int8 ? Int8OnnxExporter.export(model.net(), assembler.shape())
+                            : OnnxExporter.export(model.net(), assembler.shape());
+                    OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, c.getInt("export.latency.threads"));
+                    Check check = compare(model.net(), runtime, x);
+                    String id = stage + "/" + record.name();
+                    if (int8) {
+                        if (int8Images == null) {
+                            int8Images = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
+                                    c.getInt("export.int8-check-images"));
+                        }
+                        check = withTestTop1(check, model.net(), runtime, int8Images, assembler);
+                        double gap = 100 * Math.abs(check.onnxTop1() - check.dl4jTop1());
+                        if (gap > c.getDouble("export.int8-top1-tolerance")) {
+                            throw new IllegalStateException(id + ": the int8 model's test top-1 in ONNX Runtime ("
+                                    + pct(check.onnxTop1()) + "%) is " + String.format("%.2f", gap) + " points from the "
+                                    + "fake-quantized network's in DL4J (" + pct(check.dl4jTop1())
+                                    + "%), more than export.int8-top1-tolerance");
+                        }
+                    } else if (check.maxDiff() > c.getDouble("export.tolerance")) {
+                        throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
+                                + " (more than export.tolerance = " + c.getDouble("export.tolerance") + ")");
                     }
-                    agree += ClassificationMetrics.argMax(expected[i]) == ClassificationMetrics.argMax(actual[i]) ? 1 : 0;
+                    String file = stage + "-" + record.name() + (int8 ? "-int8" : "") + ".onnx";
+                    ctx.run().writeAtomically(ctx.output(file), onnx);
+                    LOG.info(String.format("%s: %d bytes; on %d test images max |ONNX Runtime - DL4J| %.2e, top-1 agreement %s%%%s",
+                            file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),
+                            int8 ? String.format("; test top-1 ONNX Runtime %s%% vs DL4J %s%% on %d images",
+                                    pct(check.onnxTop1()), pct(check.dl4jTop1()), check.testImages()) : ""));
+                    exports.add(new Export(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime));
                 }
-                if (maxDiff > tolerance) {
-                    throw new IllegalStateException(stage + "/" + record.name() + ": ONNX Runtime's outputs differ from "
-                            + "DL4J's by " + maxDiff + " (more than export.tolerance = " + tolerance + ")");
-                }
-                String file = stage + "-" + record.name() + ".onnx";
-                ctx.run().writeAtomically(ctx.output(file), onnx);
-                LOG.info(String.format("%s: %d bytes, ONNX Runtime agrees with DL4J on %d test images (max |diff| %.2e)",
-                        file, onnx.length, check.size(), maxDiff));
-                rows.add(RowFactory.create(stage, record.name(), "onnx-float", file, (long) onnx.length,
-                        ModelFiles.sha256(onnx), check.size(), maxDiff, agree / (double) check.size()));
+            }
+            Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows(ctx, exports, checkImages, assembler));
+        } finally {
+            for (Export e : exports) {
+                e.runtime().close();
             }
         }
-        Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows);
+    }
+
+    /** Times every export at each configured batch size, the models taking turns. */
+    private static List<Row> rows(StageContext ctx, List<Export> exports, LabeledImages images, BatchAssembler assembler)
+            throws Exception {
+        Config c = ctx.config();
+        Map<Integer, double[]> latency = new LinkedHashMap<>();
+        List<OnnxRuntimeModel> runtimes = exports.stream().map(Export::runtime).toList();
+        for (int batch : c.getIntList("export.latency.batch-sizes")) {
+            ctx.describe("ONNX Runtime latency at batch " + batch + " (" + c.getInt("export.latency.threads") + " thread(s))");
+            INDArray input = assembler.features(cycled(images, batch));
+            latency.put(batch, OnnxRuntimeModel.interleavedMedianMillis(runtimes, input, c.getInt("export.latency.warmup"),
+                    c.getInt("export.latency.runs")));
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < exports.size(); i++) {
+            Export e = exports.get(i);
+            Map<Integer, Double> millis = new LinkedHashMap<>();
+            final int index = i;
+            latency.forEach((batch, medians) -> millis.put(batch, medians[index]));
+            LOG.info("{}: ONNX Runtime latency {}", e.file(), ReportStage.latency(millis));
+            Check k = e.check();
+            rows.add(RowFactory.create(e.stage(), e.record().name(), e.format(), e.file(), (long) e.onnx().length,
+                    ModelFiles.sha256(e.onnx()), k.images(), k.maxDiff(), k.agreement(), k.testImages(), k.onnxTop1(),
+                    k.dl4jTop1(), scala.collection.JavaConverters.mapAsScalaMap(millis)));
+        }
+        return rows;
+    }
+
+    /** The first {@code n} images, starting over when there are fewer. */
+    private static List<byte[]> cycled(LabeledImages images, int n) {
+        List<byte[]> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(images.image(i % images.size()));
+        }
+        return list;
+    }
+
+    /** Largest output difference and top-1 agreement of both runtimes on {@code x}. */
+    private static Check compare(ComputationGraph net, OnnxRuntimeModel runtime, INDArray x) throws Exception {
+        float[][] expected = net.outputSingle(false, x).toFloatMatrix();
+        float[][] actual = runtime.predict(x);
+        double maxDiff = 0;
+        int agree = 0;
+        for (int i = 0; i < expected.length; i++) {
+            for (int j = 0; j < expected[i].length; j++) {
+                maxDiff = Math.max(maxDiff, Math.abs(expected[i][j] - actual[i][j]));
+            }
+            agree += ClassificationMetrics.argMax(expected[i]) == ClassificationMetrics.argMax(actual[i]) ? 1 : 0;
+        }
+        return new Check(expected.length, maxDiff, agree / (double) expected.length, null, null, null);
+    }
+
+    /** Adds the test top-1 of both runtimes on {@code images}. */
+    private static Check withTestTop1(Check check, ComputationGraph net, OnnxRuntimeModel runtime, LabeledImages images,
+                                      BatchAssembler assembler) throws Exception {
+        int onnxCorrect = 0;
+        int dl4jCorrect = 0;
+        for (int from = 0; from < images.size(); from += 500) {
+            int to = Math.min(images.size(), from + 500);
+            INDArray x = assembler.features(images(images, from, to));
+            float[][] dl4j = net.outputSingle(false, x).toFloatMatrix();
+            float[][] onnx = runtime.predict(x);
+            for (int i = 0; i < dl4j.length; i++) {
+                int label = images.labels()[from + i];
+                dl4jCorrect += ClassificationMetrics.argMax(dl4j[i]) == label ? 1 : 0;
+                onnxCorrect += ClassificationMetrics.argMax(onnx[i]) == label ? 1 : 0;
+            }
+        }
+        return new Check(check.images(), check.maxDiff(), check.agreement(), images.size(),
+                onnxCorrect / (double) images.size(), dl4jCorrect / (double) images.size());
+    }
+
+    private static List<byte[]> images(LabeledImages images, int from, int to) {
+        List<byte[]> list = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            list.add(images.image(i));
+        }
+        return list;
+    }
+
+    private static String pct(double v) {
+        return String.format("%.2f", 100 * v);
     }
 }

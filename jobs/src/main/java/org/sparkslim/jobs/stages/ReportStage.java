@@ -35,7 +35,7 @@ public final class ReportStage implements Stage {
     }
 
     /** Stages whose tables the report shows when the pipeline runs them. */
-    private static final List<String> OPTIONAL_INPUTS = List.of("sensitivity", "prune", "export");
+    private static final List<String> OPTIONAL_INPUTS = List.of("sensitivity", "prune", "qat", "ptq", "export");
 
     @Override
     public List<String> inputs(Config config) {
@@ -87,14 +87,19 @@ public final class ReportStage implements Stage {
             md.append(ratios).append('\n');
         }
         if (inputs.contains("export")) {
-            md.append("## ONNX exports\n\n");
-            MarkdownTable exports = new MarkdownTable("file", "format", "bytes", "checked images", "max |ONNX Runtime - DL4J|",
-                    "top-1 agreement %");
-            for (Row r : Tables.read(ctx.spark(), new Path(ctx.input("export"), "exports.parquet")).collectAsList()) {
-                exports.row(r.getAs("file"), r.getAs("format"), r.<Long>getAs("bytes"), r.<Integer>getAs("checked_images"),
-                        String.format("%.2e", r.<Double>getAs("max_abs_diff")), pct(r.<Double>getAs("top1_agreement")));
+            md.append("## ONNX exports\n\n").append(exportsTable(Tables.read(ctx.spark(),
+                    new Path(ctx.input("export"), "exports.parquet")).collectAsList())).append('\n');
+        }
+        for (String stage : List.of("qat", "ptq")) {
+            if (inputs.contains(stage)) {
+                md.append("## Quantization error per layer (`").append(stage).append("`, worst first)\n\n");
+                MarkdownTable errors = new MarkdownTable("layer", "SQNR dB", "cosine");
+                for (Row r : Tables.read(ctx.spark(), new Path(ctx.input(stage), QuantizationSetup.LAYER_ERRORS))
+                        .orderBy("sqnr_db").collectAsList()) {
+                    errors.row(r.getAs("layer"), fmt(r.<Double>getAs("sqnr_db"), 1), fmt(r.<Double>getAs("cosine"), 5));
+                }
+                md.append(errors).append('\n');
             }
-            md.append(exports).append('\n');
         }
         if (inputs.contains("sensitivity")) {
             List<Row> rows = Tables.read(ctx.spark(), new Path(ctx.input("sensitivity"), SensitivityStage.TABLE))
@@ -161,6 +166,33 @@ public final class ReportStage implements Stage {
                     String.format("%.3fx", r.<Long>getAs("macs") / (double) base.<Long>getAs("macs")),
                     String.format("%.3fx", r.<Long>getAs("params") / (double) base.<Long>getAs("params")),
                     String.format("%.3fx", r.<Long>getAs("bytes") / (double) base.<Long>getAs("bytes")), ratios.toString());
+        }
+        return table.toString();
+    }
+
+    /**
+     * The exports with their checks, and file size and ONNX Runtime latency relative to the first
+     * float export (the model the others were compressed from, in the usual pipeline).
+     */
+    static String exportsTable(List<Row> exports) {
+        Row base = exports.stream().filter(r -> "onnx-float".equals(r.getAs("format"))).findFirst().orElse(exports.get(0));
+        Map<Integer, Double> baseLatency = base.getJavaMap(base.fieldIndex("latency_ms"));
+        MarkdownTable table = new MarkdownTable("file", "format", "bytes", "size vs " + base.getAs("file"),
+                "max abs diff (top-1 agreement %) on checked images", "test top-1 % ONNX Runtime / DL4J",
+                "ONNX Runtime latency ms (batch)", "latency vs " + base.getAs("file"));
+        for (Row r : exports) {
+            Map<Integer, Double> latency = new TreeMap<>(r.getJavaMap(r.fieldIndex("latency_ms")));
+            StringBuilder ratios = new StringBuilder();
+            latency.forEach((batch, ms) -> ratios.append(ratios.length() == 0 ? "" : ", ")
+                    .append(String.format("%.2fx (%d)", ms / baseLatency.get(batch), batch)));
+            String top1 = r.isNullAt(r.fieldIndex("onnx_top1")) ? ""
+                    : pct(r.<Double>getAs("onnx_top1")) + " / " + pct(r.<Double>getAs("dl4j_top1"))
+                    + " (" + r.<Integer>getAs("test_images") + " images)";
+            table.row(r.getAs("file"), r.getAs("format"), r.<Long>getAs("bytes"),
+                    String.format("%.2fx smaller", base.<Long>getAs("bytes") / (double) r.<Long>getAs("bytes")),
+                    String.format("%.2e (%s) on %d", r.<Double>getAs("max_abs_diff"), pct(r.<Double>getAs("top1_agreement")),
+                            r.<Integer>getAs("checked_images")),
+                    top1, latency(latency), ratios.toString());
         }
         return table.toString();
     }

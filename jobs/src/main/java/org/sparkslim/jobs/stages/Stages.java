@@ -15,6 +15,8 @@ public final class Stages {
                 .register(new PruneStage())
                 .register(new IterativePruneStage())
                 .register(new FinetuneStage())
+                .register(new QatStage())
+                .register(new PtqStage())
                 .register(new EvaluateStage())
                 .register(new ExportStage())
                 .register(new ReportStage());

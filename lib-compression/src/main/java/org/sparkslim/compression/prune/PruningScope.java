@@ -2,7 +2,7 @@ package org.sparkslim.compression.prune;
 
 import java.io.Serializable;
 import java.util.List;
-import java.util.regex.Pattern;
+import org.sparkslim.compression.util.NamePatterns;
 
 /**
  * Which groups may be pruned and how far: vertex-name patterns ({@code *} and {@code ?} wildcards)
@@ -28,7 +28,7 @@ public record PruningScope(List<String> include, List<String> exclude, int minCh
             return false;
         }
         for (String producer : group.producers()) {
-            if (!matchesAny(include, producer) || matchesAny(exclude, producer)) {
+            if (!NamePatterns.matchesAny(include, producer) || NamePatterns.matchesAny(exclude, producer)) {
                 return false;
             }
         }
@@ -42,26 +42,5 @@ public record PruningScope(List<String> include, List<String> exclude, int minCh
             kept = (minChannels + roundTo - 1) / roundTo * roundTo;
         }
         return Math.min(Math.max(kept, roundTo), size);
-    }
-
-    private static boolean matchesAny(List<String> globs, String name) {
-        for (String glob : globs) {
-            if (glob(glob).matcher(name).matches()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    static Pattern glob(String glob) {
-        StringBuilder re = new StringBuilder();
-        for (char c : glob.toCharArray()) {
-            switch (c) {
-                case '*' -> re.append(".*");
-                case '?' -> re.append('.');
-                default -> re.append(Pattern.quote(String.valueOf(c)));
-            }
-        }
-        return Pattern.compile(re.toString());
     }
 }

@@ -94,15 +94,27 @@ public final class BatchNormFolding {
         return vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
     }
 
+    /**
+     * The variance a DL4J batch norm divides by in inference, as {@code sqrt(variance + eps)}. With
+     * DL4J's log-std parameterization that is {@code (10^log10stdev)^2}: the stored std is squared and
+     * eps is added again (the layer's own inference code does exactly this), so exports and folding
+     * use the same value to give DL4J's outputs.
+     */
+    public static INDArray inferenceVariance(org.deeplearning4j.nn.api.Layer bn) {
+        if (bn.paramTable().containsKey("log10stdev")) {
+            INDArray std = Transforms.exp(bn.getParam("log10stdev").castTo(DataType.DOUBLE).mul(Math.log(10)), false);
+            return std.mul(std);
+        }
+        return bn.getParam("var").castTo(DataType.DOUBLE);
+    }
+
     private static void foldInto(org.deeplearning4j.nn.api.Layer target, org.deeplearning4j.nn.api.Layer conv,
                                  org.deeplearning4j.nn.api.Layer bn) {
         BatchNormalization bnConf = (BatchNormalization) bn.conf().getLayer();
         INDArray gamma = bn.getParam("gamma").castTo(DataType.DOUBLE);
         INDArray beta = bn.getParam("beta").castTo(DataType.DOUBLE);
         INDArray mean = bn.getParam("mean").castTo(DataType.DOUBLE);
-        INDArray std = bn.paramTable().containsKey("log10stdev")
-                ? Transforms.exp(bn.getParam("log10stdev").castTo(DataType.DOUBLE).mul(Math.log(10)), false)
-                : Transforms.sqrt(bn.getParam("var").castTo(DataType.DOUBLE).add(bnConf.getEps()), false);
+        INDArray std = Transforms.sqrt(inferenceVariance(bn).add(bnConf.getEps()), false);
         INDArray scale = gamma.div(std);
         INDArray w = conv.getParam("W").castTo(DataType.DOUBLE).dup();
         long channels = scale.length();

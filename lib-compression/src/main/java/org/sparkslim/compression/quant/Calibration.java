@@ -26,15 +26,16 @@ public enum Calibration {
     }
 
     /**
+     * @param grid the integer grid the range is mapped onto (its number of levels matters)
      * @param percentile for {@link #PERCENTILE}, e.g. 0.9999
-     * @return the clipping range (the scale is {@code range / qmax})
+     * @return the clipping range (the scale is {@code range / grid.levels()})
      */
-    public double range(Histogram h, int bits, double percentile) {
+    public double range(Histogram h, ActivationGrid grid, double percentile) {
         return switch (this) {
             case ABS_MAX -> h.absMax();
             case PERCENTILE -> percentileRange(h, percentile);
-            case KL -> klRange(h, bits);
-            case MSE -> mseRange(h, bits);
+            case KL -> klRange(h, grid);
+            case MSE -> mseRange(h, grid);
         };
     }
 
@@ -57,9 +58,9 @@ public enum Calibration {
      * distribution P), merges the kept bins into {@code qmax + 1} levels and spreads each level back
      * over its non-empty bins (Q), and keeps the candidate with the smallest KL(P || Q).
      */
-    static double klRange(Histogram h, int bits) {
+    static double klRange(Histogram h, ActivationGrid grid) {
         long[] bins = h.bins();
-        int levels = Int8.qmax(bits) + 1;
+        int levels = grid.levels() + 1;
         if (bins.length <= levels) {
             return h.absMax();
         }
@@ -118,7 +119,7 @@ public enum Calibration {
     }
 
     /** Expected squared error of quantizing the histogram's values (at bin centres) with each candidate range. */
-    static double mseRange(Histogram h, int bits) {
+    static double mseRange(Histogram h, ActivationGrid grid) {
         long[] bins = h.bins();
         double width = h.binWidth();
         double best = Double.POSITIVE_INFINITY;
@@ -126,14 +127,14 @@ public enum Calibration {
         int candidates = 128;
         for (int c = 1; c <= candidates; c++) {
             double range = h.absMax() * c / candidates;
-            double scale = Int8.scale(range, bits);
+            double scale = grid.scale(range);
             double error = 0;
             for (int i = 0; i < bins.length; i++) {
                 if (bins[i] == 0) {
                     continue;
                 }
                 double x = (i + 0.5) * width;
-                double d = x - Math.abs(Int8.fakeQuantize(x, scale, bits));
+                double d = x - grid.fakeQuantize(x, scale);
                 error += bins[i] * d * d;
             }
             if (error < best) {

@@ -1,11 +1,20 @@
 package org.sparkslim.compression.quant;
 
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.IntStream;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Scales for a weight tensor: {@code abs_max} (one scale for the whole tensor) or
+ * Symmetric int8 weights: {@code abs_max} (one scale for the whole tensor) or
  * {@code channel_wise_abs_max} (one per output channel, which keeps small filters from being crushed
- * by a large one).
+ * by a large one). The integers are {@code round(w / scale)} in {@code [-qmax, qmax]}.
  */
 public enum WeightQuantizer {
     ABS_MAX, CHANNEL_WISE_ABS_MAX;
@@ -19,24 +28,58 @@ public enum WeightQuantizer {
         throw new IllegalArgumentException("unknown weight quantizer '" + name + "'; use abs_max or channel_wise_abs_max");
     }
 
-    /**
-     * @param weights row {@code c} holds output channel {@code c}'s weights
-     * @return one scale per output channel (all equal for {@link #ABS_MAX})
-     */
-    public double[] scales(double[][] weights, int bits) {
-        double[] scales = new double[weights.length];
-        double tensorMax = 0;
-        for (int c = 0; c < weights.length; c++) {
-            double m = 0;
-            for (double w : weights[c]) {
-                m = Math.max(m, Math.abs(w));
-            }
-            scales[c] = m;
-            tensorMax = Math.max(tensorMax, m);
-        }
-        for (int c = 0; c < scales.length; c++) {
-            scales[c] = Int8.scale(this == ABS_MAX ? tensorMax : scales[c], bits);
-        }
-        return scales;
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
     }
+
+    /**
+     * The output-channel axis of a layer's {@code W}: convolution {@code [out, in, kH, kW]},
+     * depthwise {@code [kH, kW, C, 1]}, dense {@code [in, out]}.
+     */
+    public static int outputAxis(Layer layer) {
+        if (layer instanceof DepthwiseConvolution2D) {
+            return 2;
+        }
+        if (layer instanceof ConvolutionLayer) {
+            return 0;
+        }
+        if (layer instanceof FeedForwardLayer) {
+            return 1;
+        }
+        throw new IllegalArgumentException("no weight quantization for " + layer.getClass().getSimpleName());
+    }
+
+    /** One scale per output channel (all equal for {@link #ABS_MAX}), as a vector. */
+    public INDArray scales(INDArray w, int axis, int bits) {
+        int[] others = IntStream.range(0, w.rank()).filter(d -> d != axis).toArray();
+        INDArray max = Transforms.abs(w.castTo(DataType.DOUBLE), true).max(others);
+        if (this == ABS_MAX) {
+            max.assign(max.maxNumber());
+        }
+        INDArray scales = max.div(Int8.qmax(bits));
+        // an all-zero channel gets scale 1 (its integers are zeros either way)
+        return scales.addi(scales.eq(0).castTo(DataType.DOUBLE));
+    }
+
+    /** The integer values {@code round(w / scale)}, clamped, in {@code w}'s shape (as doubles). */
+    public INDArray integers(INDArray w, int axis, int bits) {
+        INDArray s = broadcastShape(scales(w, axis, bits), w.rank(), axis);
+        INDArray q = Transforms.round(w.castTo(DataType.DOUBLE).div(s), false);
+        int qmax = Int8.qmax(bits);
+        return Transforms.min(Transforms.max(q, -qmax, false), qmax, false);
+    }
+
+    /** {@code integers * scale}: the weights an int8 kernel effectively multiplies by. */
+    public INDArray fakeQuantize(INDArray w, int axis, int bits) {
+        INDArray s = broadcastShape(scales(w, axis, bits), w.rank(), axis);
+        return integers(w, axis, bits).muli(s).castTo(w.dataType());
+    }
+
+    private static INDArray broadcastShape(INDArray perChannel, int rank, int axis) {
+        long[] shape = new long[rank];
+        Arrays.fill(shape, 1);
+        shape[axis] = perChannel.length();
+        return perChannel.reshape(shape);
+    }
+
 }

@@ -50,7 +50,7 @@ class OnnxExporterTest {
                 }
             }
             assertEquals(10, actual[0].length);
-            assertTrue(maxDiff < 1e-4, family + ": ONNX Runtime differs from DL4J by " + maxDiff);
+            assertTrue(maxDiff < 1e-5, family + ": ONNX Runtime differs from DL4J by " + maxDiff);
         }
     }
 }

@@ -28,6 +28,6 @@ class BatchNormFoldingTest {
         INDArray a = net.outputSingle(false, x);
         INDArray b = folded.outputSingle(false, x);
         double diff = Math.abs(a.sub(b).maxNumber().doubleValue()) + Math.abs(b.sub(a).maxNumber().doubleValue());
-        assertTrue(diff < 1e-4, family + ": folded outputs differ by " + diff);
+        assertTrue(diff < 1e-5, family + ": folded outputs differ by " + diff);
     }
 }
