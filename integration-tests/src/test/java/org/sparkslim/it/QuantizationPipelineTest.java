@@ -52,7 +52,7 @@ class QuantizationPipelineTest {
         List<String> o = new ArrayList<>(List.of(
                 "run.dir=\"" + runDir + "\"",
                 "pipeline.stages=[prepare-data, train, qat, ptq, evaluate, export, report]",
-                "data.limit.train=2000", "data.limit.val=300", "data.limit.test=500", "data.partitions=2",
+                "data.limit.train=2000", "data.limit.val=300", "data.limit.test=2000", "data.partitions=2",
                 "model.family=vgg", "model.width-multiplier=0.5", "train.epochs=3",
                 "quant.calibration-images=200", "qat.epochs=1", "ptq.calibration=percentile",
                 "evaluate.models=[train, qat, ptq]", "evaluate.write-predictions=false",
@@ -85,7 +85,7 @@ class QuantizationPipelineTest {
         assertEquals("onnx-float", floatExport.getAs("format"));
         for (Row r : table("export", "exports.parquet").where("stage != 'train'").collectAsList()) {
             assertEquals("onnx-int8", r.getAs("format"));
-            assertEquals(500, r.<Integer>getAs("test_images"));
+            assertEquals(2000, r.<Integer>getAs("test_images"));
             assertTrue(Math.abs(r.<Double>getAs("onnx_top1") - r.<Double>getAs("dl4j_top1")) <= 0.003, r.toString());
             assertTrue(r.<Long>getAs("bytes") * 3.5 < floatExport.<Long>getAs("bytes"), r + " vs " + floatExport);
             Map<Integer, Double> latency = r.getJavaMap(r.fieldIndex("latency_ms"));

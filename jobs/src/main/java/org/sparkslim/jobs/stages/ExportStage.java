@@ -20,6 +20,7 @@ import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
@@ -106,8 +107,7 @@ public final class ExportStage implements Stage {
                     ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
                     boolean int8 = FakeQuantization.isQuantized(model.net());
                     ctx.describe("exporting " + stage + "/" + record.name() + " to " + (int8 ? "int8" : "float") + " ONNX");
-                    byte[] onnx = int8 ? Int8OnnxExporter.export(model.net(), assembler.shape())
-                            : OnnxExporter.export(model.net(), assembler.shape());
+                    byte[] onnx = int8 ? int8Export(stage, model, assembler) : OnnxExporter.export(model.net(), assembler.shape());
                     OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, c.getInt("export.latency.threads"));
                     Check check = compare(model.net(), runtime, x);
                     String id = stage + "/" + record.name();
@@ -142,6 +142,16 @@ public final class ExportStage implements Stage {
             for (Export e : exports) {
                 e.runtime().close();
             }
+        }
+    }
+
+    private static byte[] int8Export(String stage, ModelCheckpoint.Loaded model, BatchAssembler assembler) {
+        try {
+            return Int8OnnxExporter.export(model.net(), assembler.shape());
+        } catch (IllegalArgumentException e) {
+            // e.g. activations of fewer than 8 bits: fine to train and evaluate, not an int8 model
+            throw new ConfigException("export.models: " + stage + "/" + model.record().name() + ": " + e.getMessage()
+                    + " (see quant.activation-bits)", e);
         }
     }
 

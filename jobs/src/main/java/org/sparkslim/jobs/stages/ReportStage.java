@@ -77,6 +77,10 @@ public final class ReportStage implements Stage {
                     .append(metrics.get(0).<String>getAs("model")).append("`\n\n").append(relativeTable(metrics)).append('\n');
         }
         List<String> inputs = inputs(c);
+        if (inputs.contains("qat") || inputs.contains("ptq")) {
+            md.append("The DL4J latency of `qat` and `ptq` is the fake-quantized network, a float simulation of the "
+                    + "int8 model; the int8 model's own latency is in ONNX exports below.\n\n");
+        }
         if (inputs.contains("prune")) {
             md.append("## Pruning ratios\n\n");
             MarkdownTable ratios = new MarkdownTable("group", "producers", "channels", "kept", "removed %");
