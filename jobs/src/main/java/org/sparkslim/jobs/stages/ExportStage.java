@@ -92,56 +92,85 @@ public final class ExportStage implements Stage {
     private record Check(int images, double maxDiff, double agreement, Integer testImages, Double onnxTop1, Double dl4jTop1) {
     }
 
+    /** The images exports are checked on: a few for output differences, a whole split for int8 top-1. */
+    private static final class CheckImages {
+        private final StageContext ctx;
+        private final BatchAssembler assembler;
+        private final String testSplit;
+        private final LabeledImages few;
+        private final INDArray fewFeatures;
+        private LabeledImages int8Split;
+
+        CheckImages(StageContext ctx) {
+            this.ctx = ctx;
+            this.assembler = ImageTable.assembler(ctx.config());
+            this.testSplit = ctx.input("prepare-data") + "/" + ImageTable.file("test");
+            this.few = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(), ctx.config().getInt("export.check-images"));
+            this.fewFeatures = assembler.features(images(few, 0, few.size()));
+        }
+
+        LabeledImages int8Split() {
+            if (int8Split == null) {
+                int8Split = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
+                        ctx.config().getInt("export.int8-check-images"));
+            }
+            return int8Split;
+        }
+    }
+
     @Override
     public void run(StageContext ctx) throws Exception {
-        Config c = ctx.config();
-        BatchAssembler assembler = ImageTable.assembler(c);
-        String testSplit = ctx.input("prepare-data") + "/" + ImageTable.file("test");
-        LabeledImages checkImages = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(), c.getInt("export.check-images"));
-        INDArray x = assembler.features(images(checkImages, 0, checkImages.size()));
-        LabeledImages int8Images = null;
+        CheckImages images = new CheckImages(ctx);
         List<Export> exports = new ArrayList<>();
         try {
-            for (String stage : c.getStringList("export.models")) {
+            for (String stage : ctx.config().getStringList("export.models")) {
                 for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
-                    ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
-                    boolean int8 = FakeQuantization.isQuantized(model.net());
-                    ctx.describe("exporting " + stage + "/" + record.name() + " to " + (int8 ? "int8" : "float") + " ONNX");
-                    byte[] onnx = int8 ? int8Export(stage, model, assembler) : OnnxExporter.export(model.net(), assembler.shape());
-                    OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, c.getInt("export.latency.threads"));
-                    Check check = compare(model.net(), runtime, x);
-                    String id = stage + "/" + record.name();
-                    if (int8) {
-                        if (int8Images == null) {
-                            int8Images = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
-                                    c.getInt("export.int8-check-images"));
-                        }
-                        check = withTestTop1(check, model.net(), runtime, int8Images, assembler);
-                        double gap = 100 * Math.abs(check.onnxTop1() - check.dl4jTop1());
-                        if (gap > c.getDouble("export.int8-top1-tolerance")) {
-                            throw new IllegalStateException(id + ": the int8 model's test top-1 in ONNX Runtime ("
-                                    + pct(check.onnxTop1()) + "%) is " + String.format("%.2f", gap) + " points from the "
-                                    + "fake-quantized network's in DL4J (" + pct(check.dl4jTop1())
-                                    + "%), more than export.int8-top1-tolerance");
-                        }
-                    } else if (check.maxDiff() > c.getDouble("export.tolerance")) {
-                        throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
-                                + " (more than export.tolerance = " + c.getDouble("export.tolerance") + ")");
-                    }
-                    String file = stage + "-" + record.name() + (int8 ? "-int8" : "") + ".onnx";
-                    ctx.run().writeAtomically(ctx.output(file), onnx);
-                    LOG.info(String.format("%s: %d bytes; on %d test images max |ONNX Runtime - DL4J| %.2e, top-1 agreement %s%%%s",
-                            file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),
-                            int8 ? String.format("; test top-1 ONNX Runtime %s%% vs DL4J %s%% on %d images",
-                                    pct(check.onnxTop1()), pct(check.dl4jTop1()), check.testImages()) : ""));
-                    exports.add(new Export(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime));
+                    exports.add(export(ctx, images, stage, record));
                 }
             }
-            Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows(ctx, exports, checkImages, assembler));
+            Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows(ctx, exports, images));
         } finally {
             for (Export e : exports) {
                 e.runtime().close();
             }
+        }
+    }
+
+    /** Writes one model as ONNX once ONNX Runtime has run it as the checks require. */
+    private static Export export(StageContext ctx, CheckImages images, String stage, ModelRecord record) throws Exception {
+        Config c = ctx.config();
+        ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
+        boolean int8 = FakeQuantization.isQuantized(model.net());
+        String id = stage + "/" + record.name();
+        ctx.describe("exporting " + id + " to " + (int8 ? "int8" : "float") + " ONNX");
+        byte[] onnx = int8 ? int8Export(stage, model, images.assembler)
+                : OnnxExporter.export(model.net(), images.assembler.shape());
+        OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, c.getInt("export.latency.threads"));
+        try {
+            Check check = compare(model.net(), runtime, images.fewFeatures);
+            if (int8) {
+                check = withTestTop1(check, model.net(), runtime, images.int8Split(), images.assembler);
+                double gap = 100 * Math.abs(check.onnxTop1() - check.dl4jTop1());
+                if (gap > c.getDouble("export.int8-top1-tolerance")) {
+                    throw new IllegalStateException(id + ": the int8 model's test top-1 in ONNX Runtime ("
+                            + pct(check.onnxTop1()) + "%) is " + String.format("%.2f", gap) + " points from the "
+                            + "fake-quantized network's in DL4J (" + pct(check.dl4jTop1())
+                            + "%), more than export.int8-top1-tolerance");
+                }
+            } else if (check.maxDiff() > c.getDouble("export.tolerance")) {
+                throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
+                        + " (more than export.tolerance = " + c.getDouble("export.tolerance") + ")");
+            }
+            String file = stage + "-" + record.name() + (int8 ? "-int8" : "") + ".onnx";
+            ctx.run().writeAtomically(ctx.output(file), onnx);
+            LOG.info(String.format("%s: %d bytes; on %d test images max |ONNX Runtime - DL4J| %.2e, top-1 agreement %s%%%s",
+                    file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),
+                    int8 ? String.format("; test top-1 ONNX Runtime %s%% vs DL4J %s%% on %d images",
+                            pct(check.onnxTop1()), pct(check.dl4jTop1()), check.testImages()) : ""));
+            return new Export(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime);
+        } catch (Exception e) {
+            runtime.close();
+            throw e;
         }
     }
 
@@ -156,14 +185,13 @@ public final class ExportStage implements Stage {
     }
 
     /** Times every export at each configured batch size, the models taking turns. */
-    private static List<Row> rows(StageContext ctx, List<Export> exports, LabeledImages images, BatchAssembler assembler)
-            throws Exception {
+    private static List<Row> rows(StageContext ctx, List<Export> exports, CheckImages images) throws Exception {
         Config c = ctx.config();
         Map<Integer, double[]> latency = new LinkedHashMap<>();
         List<OnnxRuntimeModel> runtimes = exports.stream().map(Export::runtime).toList();
         for (int batch : c.getIntList("export.latency.batch-sizes")) {
             ctx.describe("ONNX Runtime latency at batch " + batch + " (" + c.getInt("export.latency.threads") + " thread(s))");
-            INDArray input = assembler.features(cycled(images, batch));
+            INDArray input = images.assembler.features(cycled(images.few, batch));
             latency.put(batch, OnnxRuntimeModel.interleavedMedianMillis(runtimes, input, c.getInt("export.latency.warmup"),
                     c.getInt("export.latency.runs")));
         }

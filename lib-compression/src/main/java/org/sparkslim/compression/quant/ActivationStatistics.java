@@ -48,12 +48,19 @@ public final class ActivationStatistics implements Serializable {
     }
 
     public Histogram histogram(String tensor) {
-        return histograms.get(tensor);
+        return tracked(histograms.get(tensor), tensor);
     }
 
     public double meanBatchMax(String tensor) {
-        double[] m = batchMaxima.get(tensor);
+        double[] m = tracked(batchMaxima.get(tensor), tensor);
         return m[1] == 0 ? 0 : m[0] / m[1];
+    }
+
+    private static <T> T tracked(T value, String tensor) {
+        if (value == null) {
+            throw new IllegalArgumentException("no calibration statistics for tensor '" + tensor + "'");
+        }
+        return value;
     }
 
     public int bins() {
