@@ -96,6 +96,25 @@ class FakeQuantizationTest {
     }
 
     @Test
+    void freezingKeepsLearnedRangesAndFixesDynamicOnesAtTheirMeanBatchRange() {
+        ComputationGraph net = TestNetworks.zoo("mobilenetv2");
+        ComputationGraph dynamic = FakeQuantization.insert(net, QuantizationConfig.DEFAULT.withActivations(ActivationRange.DYNAMIC));
+        ActivationStatistics stats = new ActivationStatistics(RangeFreezing.tensors(dynamic), 256);
+        stats.observe(dynamic, images(8, 3));
+        stats.observe(dynamic, images(8, 4));
+        RangeFreezing.freezeLearned(dynamic, stats);
+        FakeQuantization.quantizers(dynamic).forEach((name, q) -> {
+            assertTrue(q.frozen(), name);
+            assertEquals(stats.meanBatchMax(FakeQuantization.tensorOf(dynamic, name)), q.range(), 1e-12, name);
+        });
+
+        ComputationGraph learned = FakeQuantization.insert(net, QuantizationConfig.DEFAULT);
+        FakeQuantization.quantizers(learned).values().forEach(q -> q.learnRange(1.5));
+        RangeFreezing.freezeLearned(learned, new ActivationStatistics(List.of(), 8));
+        FakeQuantization.quantizers(learned).values().forEach(q -> assertEquals(1.5, q.range(), 0));
+    }
+
+    @Test
     void qatTrainsFloatWeightsThroughTheQuantizersAndSavesLearnedRanges() throws Exception {
         ComputationGraph q = FakeQuantization.insert(TestNetworks.zoo("resnet20"), QuantizationConfig.DEFAULT);
         TrainingRecipe recipe = new TrainingRecipe(1, 16, 0.01, 0.9, 0, Augmentation.NONE, 3);
