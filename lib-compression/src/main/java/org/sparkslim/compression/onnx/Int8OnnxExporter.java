@@ -66,6 +66,12 @@ public final class Int8OnnxExporter extends OnnxExporter {
 
     /** The serialized int8 ONNX model of a fake-quantized network whose quantizers are all frozen. */
     public static byte[] export(ComputationGraph fakeQuantized, ImageShape input) {
+        requireFrozen8Bit(fakeQuantized);
+        return new Int8OnnxExporter(fakeQuantized, input).build();
+    }
+
+    /** Refuses a network with a quantizer that is not frozen or not 8-bit. */
+    static void requireFrozen8Bit(ComputationGraph fakeQuantized) {
         for (String v : fakeQuantized.getConfiguration().getTopologicalOrderStr()) {
             if (fakeQuantized.getConfiguration().getVertices().get(v) instanceof LayerVertex
                     && fakeQuantized.getLayer(v).conf().getLayer() instanceof FakeQuantize q) {
@@ -78,7 +84,6 @@ public final class Int8OnnxExporter extends OnnxExporter {
                 }
             }
         }
-        return new Int8OnnxExporter(fakeQuantized, input).build();
     }
 
     @Override
@@ -218,7 +223,7 @@ public final class Int8OnnxExporter extends OnnxExporter {
         INDArray scales = w.quantizer().scales(weights, axis, w.bits());
         int group = 1;
         if (conv instanceof DepthwiseConvolution2D dw) {
-            integers = integers.permute(2, 3, 0, 1); // [kH, kW, C, 1] -> [C, 1, kH, kW]
+            integers = integers.permute(DEPTHWISE_TO_ONNX);
             group = (int) dw.getNIn();
         }
         Quantized y = grid(v, output);
@@ -256,7 +261,7 @@ public final class Int8OnnxExporter extends OnnxExporter {
     }
 
     /** The bias in the accumulator's units: {@code round(b / (inputScale * weightScale))}. */
-    private static long[] int32Bias(INDArray bias, double inputScale, INDArray weightScales) {
+    static long[] int32Bias(INDArray bias, double inputScale, INDArray weightScales) {
         double[] b = bias.castTo(DataType.DOUBLE).dup().data().asDouble();
         double[] s = weightScales.castTo(DataType.DOUBLE).dup().data().asDouble();
         long[] out = new long[b.length];

@@ -107,10 +107,9 @@ public class OnnxExporter {
         Layer layer = lv.getLayerConf().getLayer();
         String x = in.get(0);
         if (layer instanceof DepthwiseConvolution2D dw) {
-            INDArray w = param(v, "W"); // [kH, kW, C, 1] -> [C, 1, kH, kW]
-            conv(v, x, g.floats(v + ".W", w.permute(2, 3, 0, 1)), dw, (int) dw.getNIn());
+            conv(v, x, weights(v, DEPTHWISE_TO_ONNX), dw, (int) dw.getNIn());
         } else if (layer instanceof ConvolutionLayer conv && layer.getClass() == ConvolutionLayer.class) {
-            conv(v, x, g.floats(v + ".W", param(v, "W")), conv, 1);
+            conv(v, x, weights(v, null), conv, 1);
         } else if (layer instanceof BatchNormalization bn) {
             batchNorm(v, x, bn);
         } else if (layer instanceof ActivationLayer act) {
@@ -123,15 +122,30 @@ public class OnnxExporter {
             g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
         } else if (layer instanceof DenseLayer || layer instanceof BaseOutputLayer) {
             FeedForwardLayer ff = (FeedForwardLayer) layer;
-            List<String> gemmIn = new ArrayList<>(List.of(x, g.floats(v + ".W", param(v, "W"))));
+            List<String> gemmIn = new ArrayList<>(List.of(x, weights(v, null)));
             if (hasBias(v)) {
-                gemmIn.add(g.floats(v + ".b", param(v, "b").reshape(ff.getNOut())));
+                gemmIn.add(bias(v));
             }
             g.node("Gemm", gemmIn, List.of(v + "/linear"), v + "/gemm");
             activation(v, v + "/linear", ff.getActivationFn(), v);
         } else {
             throw new UnsupportedVertexException(v, layer.getClass().getSimpleName(), "has no ONNX conversion");
         }
+    }
+
+    /** A depthwise kernel is {@code [kH, kW, C, 1]} in DL4J and {@code [C, 1, kH, kW]} in ONNX. */
+    protected static final int[] DEPTHWISE_TO_ONNX = {2, 3, 0, 1};
+
+    /** The ONNX tensor of layer {@code v}'s weights, permuted to ONNX's layout when {@code permute} is given. */
+    protected String weights(String v, int[] permute) {
+        INDArray w = param(v, "W");
+        return g.floats(v + ".W", permute == null ? w : w.permute(permute));
+    }
+
+    /** The ONNX tensor of layer {@code v}'s bias, a vector. */
+    protected String bias(String v) {
+        INDArray b = param(v, "b");
+        return g.floats(v + ".b", b.reshape(b.length()));
     }
 
     protected final void maxPool(String v, String x, String out, SubsamplingLayer pool) {
@@ -142,7 +156,7 @@ public class OnnxExporter {
     private void conv(String v, String x, String weights, ConvolutionLayer conv, int group) {
         List<String> inputs = new ArrayList<>(List.of(x, weights));
         if (hasBias(v)) {
-            inputs.add(g.floats(v + ".b", param(v, "b").reshape(conv.getNOut())));
+            inputs.add(bias(v));
         }
         String convOut = conv.getActivationFn() instanceof ActivationIdentity ? v : v + "/conv";
         g.node("Conv", inputs, List.of(convOut), v, convAttributes(v, conv, group));

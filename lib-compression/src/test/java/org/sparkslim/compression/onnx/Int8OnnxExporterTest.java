@@ -63,6 +63,14 @@ class Int8OnnxExporterTest {
                 family, int8.length, float32.length, maxDiff, agree, expected.length);
         assertTrue(maxDiff < 0.05, family + ": ONNX Runtime int8 differs from DL4J fake quantization by " + maxDiff);
         assertTrue(agree >= expected.length - 1, family + ": top-1 agrees on " + agree + " of " + expected.length);
+
+        // the same model in QDQ form computes the same thing
+        float[][] qdq = run(QdqOnnxExporter.export(q, TestNetworks.FASHION), x);
+        int qdqAgree = 0;
+        for (int i = 0; i < expected.length; i++) {
+            qdqAgree += argMax(expected[i]) == argMax(qdq[i]) ? 1 : 0;
+        }
+        assertTrue(qdqAgree >= expected.length - 1, family + ": QDQ top-1 agrees on " + qdqAgree + " of " + expected.length);
     }
 
     @ParameterizedTest
