@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "int8-format", mixinStandardHelpOptions = true,
-        description = {"Export models as float ONNX and as int8 ONNX in QOperator and QDQ form (KL calibration on",
+        description = {"Export models as float ONNX and as int8 ONNX in QOperator and QDQ form (MSE calibration on",
                 "Fashion-MNIST val images), run all three in ONNX Runtime with one thread, taking turns, and print",
                 "their agreement with DL4J, sizes and latency ratios."})
 final class Int8FormatBenchmark implements Callable<Integer> {
@@ -60,7 +60,7 @@ final class Int8FormatBenchmark implements Callable<Integer> {
                 nets.add(ModelFiles.fromBytes(Files.readAllBytes(file), file.toString()));
             }
         }
-        System.out.printf("%-40s %-15s %9s %7s %10s %10s %9s %9s%n", "model", "format", "bytes", "top-1 =",
+        System.out.printf("%-40s %-15s %9s %7s %10s %10s %9s %9s%n", "model", "format", "bytes", "= DL4J",
                 "ms b1", "ms b64", "b1 ratio", "b64 ratio");
         for (int i = 0; i < nets.size(); i++) {
             List<Int8Formats.Row> rows = Int8Formats.measure(nets.get(i), val.shape(), calibration, batch1, batch64, 20, runs);
