@@ -77,12 +77,13 @@ public final class PtqStage implements Stage {
 
         Dataset<Row> images = QuantizationSetup.calibrationImages(ctx);
         ctx.describe("activation histograms of " + c.getInt("quant.calibration-images") + " calibration images");
-        ActivationStatistics stats = DistributedCalibration.statistics(images, FakeQuantization.strip(net),
+        ComputationGraph reference = FakeQuantization.strip(net);
+        ActivationStatistics stats = DistributedCalibration.statistics(images, reference,
                 RangeFreezing.tensors(net), c.getInt("ptq.histogram-bins"), ImageTable.assembler(c),
                 c.getInt("quant.batch-size"), c.getInt("quant.threads-per-task"));
         RangeFreezing.calibrate(net, stats, calibration, percentile);
         LOG.info("ptq ({}): {}", calibration.name().toLowerCase(),
-                QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, images, net)));
+                QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, images, reference, net)));
         QuantizationSetup.writeRanges(ctx, net);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
                 model.record().widths(), ImageTable.shape(c))));

@@ -87,7 +87,8 @@ public final class QatStage implements Stage {
                     ImageTable.assembler(c), c.getInt("quant.batch-size"), c.getInt("quant.threads-per-task"));
         }
         RangeFreezing.freezeLearned(net, batchRanges);
-        LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, calibration, net)));
+        LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, calibration,
+                FakeQuantization.strip(net), net)));
         QuantizationSetup.writeRanges(ctx, net);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
                 model.record().widths(), ImageTable.shape(c))));

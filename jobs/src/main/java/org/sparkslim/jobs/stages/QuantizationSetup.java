@@ -82,12 +82,15 @@ final class QuantizationSetup {
         return val.orderBy(ImageTable.ID).limit(n).repartition(ctx.spark().sparkContext().defaultParallelism());
     }
 
-    /** Measures and writes the per-layer error of {@code quantized} against its float twin, worst first. */
-    static List<LayerError> writeLayerErrors(StageContext ctx, Dataset<Row> calibration, ComputationGraph quantized) {
+    /**
+     * Measures and writes the per-layer error of {@code quantized} against {@code reference}, its float
+     * twin ({@code FakeQuantization.strip}), worst first.
+     */
+    static List<LayerError> writeLayerErrors(StageContext ctx, Dataset<Row> calibration, ComputationGraph reference,
+                                             ComputationGraph quantized) {
         Config c = ctx.config();
         ctx.describe("per-layer quantization error on " + c.getInt("quant.calibration-images") + " calibration images");
-        List<LayerError> errors = new ArrayList<>(DistributedCalibration.layerErrors(calibration,
-                FakeQuantization.strip(quantized), quantized, ImageTable.assembler(c), c.getInt("quant.batch-size"),
+        List<LayerError> errors = new ArrayList<>(DistributedCalibration.layerErrors(calibration, reference, quantized, ImageTable.assembler(c), c.getInt("quant.batch-size"),
                 c.getInt("quant.threads-per-task")));
         errors.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         List<Row> rows = new ArrayList<>();

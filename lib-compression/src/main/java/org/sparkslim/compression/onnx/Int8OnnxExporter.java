@@ -60,8 +60,12 @@ public final class Int8OnnxExporter extends OnnxExporter {
     /** Float copies of int8 tensors, made once for the float operations that read them. */
     private final Map<String, String> dequantized = new HashMap<>();
 
+    /** The vertices reading each vertex. */
+    private final Map<String, List<String>> readers = new HashMap<>();
+
     private Int8OnnxExporter(ComputationGraph net, ImageShape input) {
         super(net, input);
+        conf.getVertexInputs().forEach((reader, in) -> in.forEach(v -> readers.computeIfAbsent(v, k -> new ArrayList<>()).add(reader)));
     }
 
     /** The serialized int8 ONNX model of a fake-quantized network whose quantizers are all frozen. */
@@ -165,11 +169,11 @@ public final class Int8OnnxExporter extends OnnxExporter {
     private FakeQuantize outputQuantizer(String v) {
         String t = v;
         while (true) {
-            List<String> readers = readers(t);
-            if (readers.size() != 1 || conf.getNetworkOutputs().contains(t)) {
+            List<String> following = readers.getOrDefault(t, List.of());
+            if (following.size() != 1 || conf.getNetworkOutputs().contains(t)) {
                 return null;
             }
-            String next = readers.get(0);
+            String next = following.get(0);
             Layer layer = conf.getVertices().get(next) instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
             if (layer instanceof FakeQuantize q) {
                 return q;
@@ -181,16 +185,6 @@ public final class Int8OnnxExporter extends OnnxExporter {
             }
             t = next;
         }
-    }
-
-    private List<String> readers(String v) {
-        List<String> readers = new ArrayList<>();
-        conf.getVertexInputs().forEach((reader, in) -> {
-            if (in.contains(v)) {
-                readers.add(reader);
-            }
-        });
-        return readers;
     }
 
     private static boolean isClamp(IActivation fn) {

@@ -1,6 +1,5 @@
 package org.sparkslim.compression.quant;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,27 +30,14 @@ public final class BatchNormFolding {
 
     /** A new network with the foldable batch norms folded; the original is not changed. */
     public static ComputationGraph fold(ComputationGraph net) {
-        ComputationGraphConfiguration conf = net.getConfiguration().clone();
-        Map<String, String> folded = foldable(conf);
+        GraphEdit edit = new GraphEdit(net);
+        Map<String, String> folded = foldable(edit.conf);
         if (folded.isEmpty()) {
             return net.clone();
         }
-        Map<String, GraphVertex> vertices = new LinkedHashMap<>(conf.getVertices());
-        Map<String, List<String>> inputs = new LinkedHashMap<>(conf.getVertexInputs());
-        for (Map.Entry<String, String> e : folded.entrySet()) {
-            vertices.remove(e.getKey());
-            inputs.remove(e.getKey());
-            ((ConvolutionLayer) layerOf(vertices.get(e.getValue()))).setHasBias(true);
-        }
-        inputs.replaceAll((v, in) -> in.stream().map(i -> folded.getOrDefault(i, i)).toList());
-        conf.setVertices(vertices);
-        conf.setVertexInputs(inputs);
-        conf.setNetworkOutputs(new ArrayList<>(conf.getNetworkOutputs().stream().map(o -> folded.getOrDefault(o, o)).toList()));
-        conf.setTopologicalOrder(null);
-        conf.setTopologicalOrderStr(null);
-
-        ComputationGraph result = new ComputationGraph(conf);
-        result.init();
+        edit.bypass(folded);
+        folded.values().forEach(conv -> ((ConvolutionLayer) layerOf(edit.vertices.get(conv))).setHasBias(true));
+        ComputationGraph result = edit.build();
         Map<String, String> convToBn = new LinkedHashMap<>();
         folded.forEach((bn, conv) -> convToBn.put(conv, bn));
         for (org.deeplearning4j.nn.api.Layer layer : result.getLayers()) {

@@ -56,7 +56,8 @@ public final class FakeQuantization {
     /** The fake-quantized network; {@code net} is not changed. */
     public static ComputationGraph insert(ComputationGraph net, QuantizationConfig config) {
         ComputationGraph folded = BatchNormFolding.fold(net);
-        ComputationGraphConfiguration conf = folded.getConfiguration().clone();
+        GraphEdit edit = new GraphEdit(folded);
+        ComputationGraphConfiguration conf = edit.conf;
         Topology topology = new Topology(conf);
 
         Set<String> int8Ops = new LinkedHashSet<>();
@@ -75,8 +76,8 @@ public final class FakeQuantization {
             }
         }
 
-        Map<String, GraphVertex> vertices = new LinkedHashMap<>(conf.getVertices());
-        Map<String, List<String>> inputs = new LinkedHashMap<>(conf.getVertexInputs());
+        Map<String, GraphVertex> vertices = edit.vertices;
+        Map<String, List<String>> inputs = edit.inputs;
         NeuralNetConfiguration template = anyLayerConfiguration(conf);
         for (String t : tensors) {
             String q = t + SUFFIX;
@@ -96,17 +97,8 @@ public final class FakeQuantization {
                 layer.setWeightNoise(new FakeQuantizedWeights(config.weights(), config.weightBits()));
             }
         }
-        conf.setVertices(vertices);
-        conf.setVertexInputs(inputs);
-        conf.setTopologicalOrder(null);
-        conf.setTopologicalOrderStr(null);
-
-        ComputationGraph result = new ComputationGraph(conf);
-        result.init();
-        for (org.deeplearning4j.nn.api.Layer layer : folded.getLayers()) {
-            org.deeplearning4j.nn.api.Layer target = result.getLayer(layer.conf().getLayer().getLayerName());
-            layer.paramTable().forEach((k, p) -> target.setParam(k, p.dup()));
-        }
+        ComputationGraph result = edit.build();
+        GraphEdit.copyParams(folded, result);
         return result;
     }
 
@@ -115,31 +107,17 @@ public final class FakeQuantization {
      * without quantizers or weight rounding. The reference its per-layer errors are measured against.
      */
     public static ComputationGraph strip(ComputationGraph fakeQuantized) {
-        ComputationGraphConfiguration conf = fakeQuantized.getConfiguration().clone();
+        GraphEdit edit = new GraphEdit(fakeQuantized);
         Map<String, String> removed = new LinkedHashMap<>();
         quantizers(fakeQuantized).keySet().forEach(q -> removed.put(q, tensorOf(fakeQuantized, q)));
-        Map<String, GraphVertex> vertices = new LinkedHashMap<>(conf.getVertices());
-        Map<String, List<String>> inputs = new LinkedHashMap<>(conf.getVertexInputs());
-        removed.keySet().forEach(q -> {
-            vertices.remove(q);
-            inputs.remove(q);
-        });
-        inputs.replaceAll((v, in) -> in.stream().map(i -> removed.getOrDefault(i, i)).toList());
-        vertices.values().forEach(v -> {
+        edit.bypass(removed);
+        edit.vertices.values().forEach(v -> {
             if (layerOf(v) instanceof BaseLayer layer) {
                 layer.setWeightNoise(null);
             }
         });
-        conf.setVertices(vertices);
-        conf.setVertexInputs(inputs);
-        conf.setTopologicalOrder(null);
-        conf.setTopologicalOrderStr(null);
-        ComputationGraph result = new ComputationGraph(conf);
-        result.init();
-        for (org.deeplearning4j.nn.api.Layer layer : result.getLayers()) {
-            fakeQuantized.getLayer(layer.conf().getLayer().getLayerName()).paramTable()
-                    .forEach((k, p) -> layer.setParam(k, p.dup()));
-        }
+        ComputationGraph result = edit.build();
+        GraphEdit.copyParams(fakeQuantized, result);
         return result;
     }
 

@@ -24,8 +24,4 @@ public record QuantizationConfig(WeightQuantizer weights, int weightBits, int ac
         }
         skip = List.copyOf(skip);
     }
-
-    public QuantizationConfig withActivations(ActivationRange range) {
-        return new QuantizationConfig(weights, weightBits, activationBits, range, movingAverageRate, window, skip);
-    }
 }

@@ -98,7 +98,8 @@ class FakeQuantizationTest {
     @Test
     void freezingKeepsLearnedRangesAndFixesDynamicOnesAtTheirMeanBatchRange() {
         ComputationGraph net = TestNetworks.zoo("mobilenetv2");
-        ComputationGraph dynamic = FakeQuantization.insert(net, QuantizationConfig.DEFAULT.withActivations(ActivationRange.DYNAMIC));
+        ComputationGraph dynamic = FakeQuantization.insert(net, new QuantizationConfig(
+                WeightQuantizer.CHANNEL_WISE_ABS_MAX, 8, 8, ActivationRange.DYNAMIC, 0.9, 100, List.of()));
         ActivationStatistics stats = new ActivationStatistics(RangeFreezing.tensors(dynamic), 256);
         stats.observe(dynamic, images(8, 3));
         stats.observe(dynamic, images(8, 4));
