@@ -1,6 +1,7 @@
 package org.sparkslim.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.StageOutcome;
@@ -109,5 +111,26 @@ class PruningPipelineTest {
         assertEquals(1 + 6 * 4, s.count());
         assertEquals(6, s.where("not reused").count(), "only the six (group, 0.6) rows are new");
         assertEquals(6, s.where("not reused and ratio = 0.6").count());
+    }
+
+    @Test
+    @Order(3)
+    void greedyAllocationKeepsWidthsInMultiplesOfTheRounding() throws Exception {
+        List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune]",
+                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8");
+        ConfigException bad = assertThrows(ConfigException.class, () -> run(
+                java.util.stream.Stream.concat(greedy.stream(), java.util.stream.Stream.of("prune.allocation=cheapest"))
+                        .toArray(String[]::new)));
+        assertTrue(bad.getMessage().contains("prune.allocation") && bad.getMessage().contains("cheapest"), bad.getMessage());
+
+        run(greedy.toArray(String[]::new));
+        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        assertTrue(!plan.groups().isEmpty());
+        for (PruningPlan.GroupPlan g : plan.groups()) {
+            assertEquals(0, g.kept().length % 8, g.group() + " keeps " + g.kept().length);
+        }
+        long dense = table("train", "models.parquet").first().getAs("macs");
+        double reduction = 1 - table("prune", "models.parquet").first().<Long>getAs("macs") / (double) dense;
+        assertEquals(0.5, reduction, 0.05, "steps of 8 channels land near the -50% target");
     }
 }

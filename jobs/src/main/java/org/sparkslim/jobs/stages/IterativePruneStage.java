@@ -96,8 +96,9 @@ public final class IterativePruneStage implements Stage {
             PruningSetup setup = PruningSetup.of(net, c);
             List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, bytes, ModelFiles.sha256(bytes),
                     setup, val, assembler, SensitivityStage.ratios(c), Map.of());
-            RatioSolver.Solution solution = new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape()))
-                    .fromSensitivity(SensitivityMeasurement.curves(points), stepTarget, c.getDouble("prune.tolerance"));
+            RatioSolver.Solution solution = PruneStage.fromSensitivity(c,
+                    new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape())),
+                    SensitivityMeasurement.curves(points), stepTarget);
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ctx.seed() + step,

@@ -95,7 +95,7 @@ public final class PruneStage implements Stage {
         ctx.describe("solving ratios (" + strategy(c) + ")");
         RatioSolver.Solution solution = strategy(c).equals("uniform")
                 ? solver.uniform(target, tolerance)
-                : solver.fromSensitivity(curves(ctx, model.record().sha256()), target, tolerance);
+                : fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
 
         ComputationGraph pruned = Pruner.apply(net, solution.plan());
         ModelCost before = ModelCost.of(net, shape);
@@ -116,6 +116,18 @@ public final class PruneStage implements Stage {
         Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);
     }
 
+    /** Per-group ratios from sensitivity curves, by the allocation {@code prune.allocation} names. */
+    static RatioSolver.Solution fromSensitivity(Config c, RatioSolver solver, Map<String, List<double[]>> curves,
+                                                double target) {
+        double tolerance = c.getDouble("prune.tolerance");
+        return switch (c.getString("prune.allocation")) {
+            case "threshold" -> solver.fromSensitivity(curves, target, tolerance);
+            case "greedy" -> solver.greedyFromSensitivity(curves, target, tolerance);
+            default -> throw new ConfigException("prune.allocation: unknown allocation '"
+                    + c.getString("prune.allocation") + "'; use threshold or greedy");
+        };
+    }
+
     /** Group -> channel count after pruning, for models.parquet. */
     private static String widthsAfter(PruningSetup setup, PruningPlan plan) {
         Map<String, Integer> widths = new java.util.LinkedHashMap<>();
@@ -126,14 +138,19 @@ public final class PruneStage implements Stage {
         return widths.toString();
     }
 
-    /** Each group's measured (ratio, relative top-1 drop) points for this model. */
+    /** The fraction of channels a point really removed (the nominal ratio, after the scope's rounding). */
+    static double removed(int size, int kept) {
+        return 1 - kept / (double) size;
+    }
+
+    /** Each group's measured (removed fraction, relative top-1 drop) points for this model. */
     private static Map<String, List<double[]>> curves(StageContext ctx, String modelHash) {
         Path table = new Path(ctx.input("sensitivity"), SensitivityStage.TABLE);
         Map<String, List<double[]>> curves = new HashMap<>();
         for (Row r : Tables.read(ctx.spark(), table).where(col("model_sha256").equalTo(modelHash)
                 .and(col("group").notEqual(SensitivityStage.BASELINE))).collectAsList()) {
             curves.computeIfAbsent(r.getAs("group"), g -> new ArrayList<>())
-                    .add(new double[] {r.<Double>getAs("ratio"), r.<Double>getAs("drop")});
+                    .add(new double[] {removed(r.<Integer>getAs("size"), r.<Integer>getAs("kept")), r.<Double>getAs("drop")});
         }
         if (curves.isEmpty()) {
             throw new ConfigException(table + " has no rows for model " + modelHash.substring(0, 12)

@@ -90,7 +90,7 @@ final class SensitivityMeasurement {
         Map<String, List<double[]>> curves = new HashMap<>();
         for (Point p : points) {
             if (!p.group().equals(BASELINE)) {
-                curves.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(new double[] {p.ratio(), (base - p.top1()) / base});
+                curves.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(new double[] {PruneStage.removed(p.size(), p.kept()), (base - p.top1()) / base});
             }
         }
         return curves;

@@ -41,6 +41,11 @@ public final class PlanBuilder {
         return new PruningPlan(criterion, groups);
     }
 
+    /** The channel counts the scope lets {@code group} keep, largest (its full size) first. */
+    public int[] allowedWidths(ChannelGroup group) {
+        return scope.allowedWidths(group.size());
+    }
+
     /** The same ratio for every prunable group. */
     public PruningPlan uniform(double ratio) {
         return plan(prunable().stream().collect(java.util.stream.Collectors.toMap(ChannelGroup::name, g -> ratio)));

@@ -2,6 +2,7 @@ package org.sparkslim.compression.prune;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.sparkslim.compression.util.NamePatterns;
 
 /**
@@ -42,5 +43,11 @@ public record PruningScope(List<String> include, List<String> exclude, int minCh
             kept = (minChannels + roundTo - 1) / roundTo * roundTo;
         }
         return Math.min(Math.max(kept, roundTo), size);
+    }
+
+    /** Every count {@link #keptChannels} can give for {@code size} channels, largest (size) first. */
+    public int[] allowedWidths(int size) {
+        return IntStream.rangeClosed(0, size)
+                .map(i -> keptChannels(size, i / (double) size)).distinct().toArray();
     }
 }

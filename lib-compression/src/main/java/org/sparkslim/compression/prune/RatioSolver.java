@@ -1,8 +1,11 @@
 package org.sparkslim.compression.prune;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.ToLongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +16,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #uniform}: one ratio for every prunable group;</li>
  *   <li>{@link #fromSensitivity}: a threshold on each group's measured accuracy drop; each group is
  *   pruned as far as its sensitivity curve (interpolated linearly) stays under the threshold.</li>
+ * </ul>
+ * and without bisection:
+ * <ul>
+ *   <li>{@link #greedyFromSensitivity}: channels are removed one allowed width step at a time from the
+ *   group whose curve predicts the smallest drop per MAC saved.</li>
  * </ul>
  * Channel counts are whole numbers (and maybe multiples), so the reachable reductions are discrete:
  * the result is the closest plan found, with its achieved reduction.
@@ -47,6 +55,106 @@ public final class RatioSolver {
         double maxDrop = curves.values().stream().flatMap(List::stream).mapToDouble(p -> p[1]).max().orElse(0);
         return bisect("drop threshold", targetReduction, tolerance, 0, Math.max(maxDrop, 1e-9) * 1.001,
                 threshold -> thresholdRatios(curves, threshold));
+    }
+
+    /**
+     * Walks down from the full network one width step at a time (the scope's allowed widths), always
+     * taking the step with the smallest predicted drop per MAC saved, and stops at the target. A
+     * threshold's per-group ratios are rounded to allowed widths independently, which with coarse
+     * rounding (multiples of 16) can turn a small difference in sensitivity into a whole step of
+     * channels; here every candidate is a width the plan can hold, so the ranking is kept.
+     * Predicted drops are the groups' single-group drops (curve envelope, linear between points),
+     * added; a group is never pruned past the largest ratio its curve measured.
+     *
+     * @param curves for each group, its measured points (ratio, drop), any order; (0, 0) is implied
+     */
+    public Solution greedyFromSensitivity(Map<String, List<double[]>> curves, double targetReduction, double tolerance) {
+        checkTarget(targetReduction);
+        double low = targetReduction * (1 - tolerance);
+        double high = targetReduction * (1 + tolerance);
+        List<ChannelGroup> groups = builder.prunable().stream().filter(g -> curves.containsKey(g.name())).toList();
+        Map<String, Integer> kept = new LinkedHashMap<>();
+        groups.forEach(g -> kept.put(g.name(), g.size()));
+        Solution current = solution(ratiosOf(kept));
+        while (current.reduction() < low) {
+            List<Step> steps = new ArrayList<>();
+            for (ChannelGroup g : groups) {
+                List<double[]> curve = curves.get(g.name());
+                int width = kept.get(g.name());
+                int next = nextWidth(builder.allowedWidths(g), width);
+                if (next == width || 1 - next / (double) g.size() > maxRatio(curve)) {
+                    continue;
+                }
+                kept.put(g.name(), next);
+                Solution after = solution(ratiosOf(kept));
+                kept.put(g.name(), width);
+                double saved = after.reduction() - current.reduction();
+                if (saved > 0) {
+                    double cost = dropAt(curve, 1 - next / (double) g.size()) - dropAt(curve, 1 - width / (double) g.size());
+                    steps.add(new Step(g.name(), next, after, cost, saved));
+                }
+            }
+            // land within the tolerance as cheaply as possible; until then, the best drop per MAC among
+            // steps that do not overshoot; if every step overshoots, the smallest one
+            Optional<Step> take = steps.stream().filter(st -> st.after().reduction() <= high && st.after().reduction() >= low)
+                    .min(Comparator.comparingDouble(Step::cost))
+                    .or(() -> steps.stream().filter(st -> st.after().reduction() <= high)
+                            .min(Comparator.comparingDouble(Step::costPerMac).thenComparing(Step::saved, Comparator.reverseOrder())))
+                    .or(() -> steps.stream().min(Comparator.comparingDouble(Step::saved)));
+            if (take.isEmpty()) {
+                break;
+            }
+            kept.put(take.get().group(), take.get().width());
+            current = take.get().after();
+        }
+        warnIfOff("greedy width steps", current, targetReduction, tolerance);
+        return current;
+    }
+
+    /** Narrowing one group to {@code width}: the plan after it, its predicted drop and the MACs it saves. */
+    private record Step(String group, int width, Solution after, double cost, double saved) {
+        double costPerMac() {
+            return cost / saved;
+        }
+    }
+
+    /** The next allowed width below {@code width}, or {@code width} itself when there is none. */
+    private static int nextWidth(int[] allowedDescending, int width) {
+        for (int w : allowedDescending) {
+            if (w < width) {
+                return w;
+            }
+        }
+        return width;
+    }
+
+    private Map<String, Double> ratiosOf(Map<String, Integer> kept) {
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        for (ChannelGroup g : builder.prunable()) {
+            Integer k = kept.get(g.name());
+            ratios.put(g.name(), k == null ? 0.0 : 1 - k / (double) g.size());
+        }
+        return ratios;
+    }
+
+    private static double maxRatio(List<double[]> curve) {
+        return curve.stream().mapToDouble(p -> p[0]).max().orElse(0) + 1e-9;
+    }
+
+    /** The drop at {@code ratio} on the curve's running maximum, linear between points, (0, 0) implied. */
+    static double dropAt(List<double[]> curve, double ratio) {
+        double[][] points = curve.stream().sorted((a, b) -> Double.compare(a[0], b[0])).toArray(double[][]::new);
+        double prevRatio = 0;
+        double prevDrop = 0;
+        for (double[] p : points) {
+            double drop = Math.max(prevDrop, p[1]);
+            if (ratio <= p[0]) {
+                return p[0] == prevRatio ? drop : prevDrop + (drop - prevDrop) * (ratio - prevRatio) / (p[0] - prevRatio);
+            }
+            prevRatio = p[0];
+            prevDrop = drop;
+        }
+        return prevDrop;
     }
 
     /** The largest ratio whose interpolated drop stays at or below {@code threshold}. */
@@ -84,9 +192,7 @@ public final class RatioSolver {
 
     private Solution bisect(String knob, double target, double tolerance, double lo, double hi,
                             java.util.function.DoubleFunction<Map<String, Double>> ratiosAt) {
-        if (target <= 0 || target >= 1) {
-            throw new IllegalArgumentException("target MAC reduction must be in (0, 1), got " + target);
-        }
+        checkTarget(target);
         Solution best = solution(ratiosAt.apply(lo));
         for (int step = 0; step < MAX_STEPS; step++) {
             double mid = (lo + hi) / 2;
@@ -103,12 +209,22 @@ public final class RatioSolver {
                 hi = mid;
             }
         }
-        if (Math.abs(best.reduction() - target) > tolerance * target) {
-            LOG.warn(String.format("closest MAC reduction found by bisecting the %s is %.2f%%, target %.2f%% "
-                    + "(channel counts are discrete; a finer round-to or more groups in scope gets closer)",
-                    knob, 100 * best.reduction(), 100 * target));
-        }
+        warnIfOff("bisecting the " + knob, best, target, tolerance);
         return best;
+    }
+
+    private static void checkTarget(double target) {
+        if (target <= 0 || target >= 1) {
+            throw new IllegalArgumentException("target MAC reduction must be in (0, 1), got " + target);
+        }
+    }
+
+    private static void warnIfOff(String how, Solution found, double target, double tolerance) {
+        if (Math.abs(found.reduction() - target) > tolerance * target) {
+            LOG.warn(String.format("closest MAC reduction found by %s is %.2f%%, target %.2f%% "
+                    + "(channel counts are discrete; a finer round-to or more groups in scope gets closer)",
+                    how, 100 * found.reduction(), 100 * target));
+        }
     }
 
     private Solution solution(Map<String, Double> ratios) {

@@ -15,9 +15,13 @@ import org.sparkslim.compression.model.TestNetworks;
 
 class RatioSolverTest {
     static RatioSolver solver(ComputationGraph net, PlanBuilder[] out) {
+        return solver(net, PruningScope.ALL, out);
+    }
+
+    static RatioSolver solver(ComputationGraph net, PruningScope scope, PlanBuilder[] out) {
         ChannelGraph graph = ChannelGraph.of(net);
         PlanBuilder builder = new PlanBuilder(graph, Importance.score(net, graph, Criterion.L1_NORM,
-                Importance.Combine.MEAN), PruningScope.ALL, "l1_norm");
+                Importance.Combine.MEAN), scope, "l1_norm");
         if (out != null) {
             out[0] = builder;
         }
@@ -58,5 +62,72 @@ class RatioSolverTest {
         RatioSolver.Solution s = solver.fromSensitivity(curves, 0.5, 0.01);
         assertEquals(0.5, s.reduction(), 0.005);
         assertTrue(s.ratios().get("conv1") < s.ratios().get("conv4"), s.ratios().toString());
+    }
+
+    @Test
+    void dropsFollowTheCurvesRunningMaximum() {
+        List<double[]> curve = List.of(new double[] {0.5, 0.04}, new double[] {0.25, 0.02}, new double[] {0.75, 0.01});
+        assertEquals(0.01, RatioSolver.dropAt(curve, 0.125), 1e-12);
+        assertEquals(0.03, RatioSolver.dropAt(curve, 0.375), 1e-12);
+        assertEquals(0.04, RatioSolver.dropAt(curve, 0.75), 1e-12, "a lower drop further on does not undo the maximum");
+    }
+
+    /** Curves where conv1 and the last conv are steep, the rest shallow (drop = steepness * ratio). */
+    private static Map<String, List<double[]>> curves(PlanBuilder builder, Map<String, Double> steepness) {
+        Map<String, List<double[]>> curves = new HashMap<>();
+        for (ChannelGroup g : builder.prunable()) {
+            double k = steepness.getOrDefault(g.name(), 0.05);
+            curves.put(g.name(), java.util.stream.IntStream.rangeClosed(1, 9)
+                    .mapToObj(i -> new double[] {i / 10.0, k * i / 10.0}).toList());
+        }
+        return curves;
+    }
+
+    private static double predictedDrop(Map<String, List<double[]>> curves, RatioSolver.Solution s) {
+        return s.ratios().entrySet().stream().mapToDouble(e -> RatioSolver.dropAt(curves.get(e.getKey()), e.getValue())).sum();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vgg", "resnet20", "mobilenetv1", "mobilenetv2"})
+    void greedyKeepsAllowedWidthsAndReachesTheTarget(String family) {
+        ComputationGraph net = TestNetworks.zoo(family);
+        PruningScope scope = new PruningScope(List.of("*"), List.of(), 16, 16);
+        PlanBuilder[] builder = new PlanBuilder[1];
+        RatioSolver solver = solver(net, scope, builder);
+        RatioSolver.Solution s = solver.greedyFromSensitivity(curves(builder[0], Map.of()), 0.4, 0.01);
+        assertEquals(0.4, s.reduction(), 0.004, family + " achieved " + s.reduction());
+        for (PruningPlan.GroupPlan g : s.plan().groups()) {
+            assertEquals(0, g.kept().length % 16, g.group() + " keeps " + g.kept().length);
+        }
+        long macs = ModelCost.of(Pruner.apply(net, s.plan()), TestNetworks.FASHION).macs();
+        assertEquals(1 - s.reduction(), macs / (double) ModelCost.of(net, TestNetworks.FASHION).macs(), 1e-12);
+    }
+
+    @Test
+    void greedySparesSensitiveGroupsAndPredictsLessDropThanAThreshold() {
+        ComputationGraph net = TestNetworks.zoo("resnet20");
+        PruningScope scope = new PruningScope(List.of("*"), List.of(), 16, 16);
+        PlanBuilder[] builder = new PlanBuilder[1];
+        RatioSolver solver = solver(net, scope, builder);
+        Map<String, List<double[]>> curves = curves(builder[0],
+                Map.of("stage3.block1.shortcut", 1.0, "stage2.block2.conv1", 0.5));
+        RatioSolver.Solution greedy = solver.greedyFromSensitivity(curves, 0.45, 0.01);
+        RatioSolver.Solution threshold = solver.fromSensitivity(curves, 0.45, 0.01);
+        assertEquals(0.0, greedy.ratios().get("stage3.block1.shortcut"), 1e-12, greedy.ratios().toString());
+        assertTrue(greedy.ratios().get("stage3.block2.conv1") > 0, greedy.ratios().toString());
+        assertTrue(predictedDrop(curves, greedy) < predictedDrop(curves, threshold),
+                "greedy " + predictedDrop(curves, greedy) + " vs threshold " + predictedDrop(curves, threshold));
+    }
+
+    @Test
+    void greedyNeverPrunesPastTheMeasuredRatios() {
+        ComputationGraph net = TestNetworks.zoo("vgg");
+        PlanBuilder[] builder = new PlanBuilder[1];
+        RatioSolver solver = solver(net, builder);
+        Map<String, List<double[]>> curves = new HashMap<>();
+        builder[0].prunable().forEach(g -> curves.put(g.name(), List.<double[]>of(new double[] {0.25, 0.0})));
+        RatioSolver.Solution s = solver.greedyFromSensitivity(curves, 0.5, 0.01);
+        s.ratios().values().forEach(r -> assertTrue(r <= 0.25 + 1e-9, s.ratios().toString()));
+        assertTrue(s.reduction() < 0.5, "the target is out of reach: " + s.reduction());
     }
 }
