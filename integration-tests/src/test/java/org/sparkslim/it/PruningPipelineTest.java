@@ -115,9 +115,10 @@ class PruningPipelineTest {
 
     @Test
     @Order(3)
-    void greedyAllocationKeepsWidthsInMultiplesOfTheRounding() throws Exception {
+    void greedyAllocationWithRecalibratedBatchNormsKeepsWidthsInMultiplesOfTheRounding() throws Exception {
         List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune]",
-                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8");
+                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
+                "prune.bn-recalibration-images=200");
         ConfigException bad = assertThrows(ConfigException.class, () -> run(
                 java.util.stream.Stream.concat(greedy.stream(), java.util.stream.Stream.of("prune.allocation=cheapest"))
                         .toArray(String[]::new)));
@@ -132,5 +133,20 @@ class PruningPipelineTest {
         long dense = table("train", "models.parquet").first().getAs("macs");
         double reduction = 1 - table("prune", "models.parquet").first().<Long>getAs("macs") / (double) dense;
         assertEquals(0.5, reduction, 0.05, "steps of 8 channels land near the -50% target");
+
+        // recalibrated points are measured anew, never taken from the plain ones of the earlier runs
+        assertEquals(0, table("sensitivity", "sensitivities.parquet").where("reused").count());
+        // the written model is the replayed plan with new batch norm statistics and the same weights
+        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
+        ComputationGraph replayed = Pruner.apply(trained, plan);
+        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        for (org.deeplearning4j.nn.api.Layer layer : written.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            for (String param : layer.paramTable().keySet()) {
+                boolean same = layer.getParam(param).equals(replayed.getLayer(name).getParam(param));
+                boolean statistic = param.equals("mean") || param.equals("var") || param.equals("log10stdev");
+                assertEquals(!statistic, same, name + "." + param);
+            }
+        }
     }
 }

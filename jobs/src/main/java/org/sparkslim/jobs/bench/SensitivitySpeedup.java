@@ -43,9 +43,9 @@ public final class SensitivitySpeedup {
             byte[] bytes = ModelFiles.toBytes(net);
             String hash = ModelFiles.sha256(bytes);
             int cores = spark.sparkContext().defaultParallelism();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val, assembler, 500, 1);
+            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val, null, assembler, 500, 1);
             long start = System.nanoTime();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks, val, assembler, 500, 1);
+            SensitivityAnalysis.run(spark, bytes, hash, tasks, val, null, assembler, 500, 1);
             return (System.nanoTime() - start) / 1e9;
         } finally {
             spark.stop();

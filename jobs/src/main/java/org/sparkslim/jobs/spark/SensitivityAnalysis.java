@@ -16,6 +16,7 @@ import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.train.BatchNormRecalibration;
 import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.compression.train.Evaluator;
 import org.sparkslim.compression.train.InMemoryBatchSource;
@@ -36,16 +37,22 @@ public final class SensitivityAnalysis {
     public record Result(String group, double ratio, double top1, double loss, long macs) implements Serializable {
     }
 
+    /**
+     * @param recalibration train images each pruned variant's batch norms are re-estimated on before
+     *     scoring (the baseline's too, so all points are judged alike), or null to score as pruned
+     */
     public static List<Result> run(SparkSession spark, byte[] model, String hash, List<Task> tasks, LabeledImages val,
-                                   BatchAssembler assembler, int batchSize, int threadsPerTask) {
+                                   LabeledImages recalibration, BatchAssembler assembler, int batchSize, int threadsPerTask) {
         if (tasks.isEmpty()) {
             return List.of();
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> modelBytes = jsc.broadcast(model);
         Broadcast<LabeledImages> images = jsc.broadcast(val);
+        Broadcast<LabeledImages> recalibrationImages = recalibration == null ? null : jsc.broadcast(recalibration);
         return jsc.parallelize(tasks, tasks.size())
-                .mapPartitions(new Evaluate(modelBytes, hash, images, assembler, batchSize, threadsPerTask))
+                .mapPartitions(new Evaluate(modelBytes, hash, images, recalibrationImages, assembler, batchSize,
+                        threadsPerTask))
                 .collect();
     }
 
@@ -53,15 +60,17 @@ public final class SensitivityAnalysis {
         private final Broadcast<byte[]> model;
         private final String hash;
         private final Broadcast<LabeledImages> val;
+        private final Broadcast<LabeledImages> recalibration;
         private final BatchAssembler assembler;
         private final int batchSize;
         private final int threads;
 
-        Evaluate(Broadcast<byte[]> model, String hash, Broadcast<LabeledImages> val, BatchAssembler assembler,
-                 int batchSize, int threads) {
+        Evaluate(Broadcast<byte[]> model, String hash, Broadcast<LabeledImages> val,
+                 Broadcast<LabeledImages> recalibration, BatchAssembler assembler, int batchSize, int threads) {
             this.model = model;
             this.hash = hash;
             this.val = val;
+            this.recalibration = recalibration;
             this.assembler = assembler;
             this.batchSize = batchSize;
             this.threads = threads;
@@ -77,6 +86,12 @@ public final class SensitivityAnalysis {
             while (tasks.hasNext()) {
                 Task t = tasks.next();
                 ComputationGraph pruned = t.plan().groups().isEmpty() ? net : Pruner.apply(net, t.plan());
+                if (recalibration != null) {
+                    // never touch the shared cached model
+                    pruned = pruned == net ? net.clone() : pruned;
+                    BatchNormRecalibration.recalibrate(pruned,
+                            InMemoryBatchSource.forEvaluation(recalibration.value(), assembler, batchSize));
+                }
                 ClassificationMetrics m = Evaluator.evaluate(pruned,
                         InMemoryBatchSource.forEvaluation(val.value(), assembler, batchSize), assembler.numClasses());
                 results.add(new Result(t.group(), t.ratio(), m.top1(), m.loss(), ModelCost.of(pruned, shape).macs()));

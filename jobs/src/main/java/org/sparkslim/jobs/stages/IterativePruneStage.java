@@ -83,6 +83,7 @@ public final class IterativePruneStage implements Stage {
 
         ComputationGraph net = original.net();
         byte[] bytes = original.bytes();
+        LabeledImages recalibration = PruningSetup.recalibrationImages(ctx, assembler);
         List<String> plans = new ArrayList<>();
         List<Row> stepRows = new ArrayList<>();
         List<EpochSummary> history = new ArrayList<>();
@@ -95,12 +96,13 @@ public final class IterativePruneStage implements Stage {
                     100 * stepTarget, 100 * (1 - remaining)));
             PruningSetup setup = PruningSetup.of(net, c);
             List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, bytes, ModelFiles.sha256(bytes),
-                    setup, val, assembler, SensitivityStage.ratios(c), Map.of());
+                    setup, val, recalibration, assembler, SensitivityStage.ratios(c), Map.of());
             RatioSolver.Solution solution = PruneStage.fromSensitivity(c,
                     new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape())),
                     SensitivityMeasurement.curves(points), stepTarget);
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
+            PruningSetup.recalibrate(pruned, recalibration, assembler);
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ctx.seed() + step,
                     c.getInt("prune-iterative.epochs-per-step"), c.getDouble("finetune.learning-rate")));
             net = tuned.net();

@@ -15,6 +15,7 @@ import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.prune.ChannelGroup;
@@ -56,13 +57,16 @@ public final class PruneStage implements Stage {
 
     @Override
     public List<String> configPaths() {
-        return List.of("prune", "data.image");
+        return List.of("prune", "data.image", "data.normalization");
     }
 
     @Override
     public List<String> inputs(Config config) {
         List<String> inputs = new ArrayList<>();
         inputs.add(config.getString("prune.model"));
+        if (PruningSetup.recalibrationImageCount(config) > 0) {
+            inputs.add("prepare-data");
+        }
         if (strategy(config).equals("sensitivity")) {
             inputs.add("sensitivity");
         }
@@ -98,6 +102,8 @@ public final class PruneStage implements Stage {
                 : fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
 
         ComputationGraph pruned = Pruner.apply(net, solution.plan());
+        BatchAssembler assembler = ImageTable.assembler(c);
+        PruningSetup.recalibrate(pruned, PruningSetup.recalibrationImages(ctx, assembler), assembler);
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);
         LOG.info(String.format("pruned %d groups: MACs %d -> %d (-%.2f%%, target -%.2f%%), params %d -> %d",

@@ -39,8 +39,10 @@ final class SensitivityMeasurement {
     }
 
     /** The baseline and every (prunable group, ratio) point, in that order. */
+    /** @param recalibration train images for batch norm recalibration of each variant, or null */
     static List<Point> measure(StageContext ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
-                               BatchAssembler assembler, List<Double> ratios, Map<Key, Point> reusable) {
+                               LabeledImages recalibration, BatchAssembler assembler, List<Double> ratios,
+                               Map<Key, Point> reusable) {
         List<Point> planned = new ArrayList<>();
         Map<Key, PruningPlan> plans = new HashMap<>();
         PruningPlan baseline = PruningPlan.empty(setup.criterion().configName());
@@ -68,7 +70,7 @@ final class SensitivityMeasurement {
                 val.size(), planned.size() - tasks.size());
         long start = System.nanoTime();
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
-        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, assembler,
+        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, recalibration, assembler,
                 ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
             PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
             fresh.put(new Key(r.group(), planKey(plan)), r);
