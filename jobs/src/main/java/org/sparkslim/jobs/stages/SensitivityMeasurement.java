@@ -38,8 +38,11 @@ final class SensitivityMeasurement {
     record Key(String group, String planKey) {
     }
 
-    /** The baseline and every (prunable group, ratio) point, in that order. */
-    /** @param recalibration train images for batch norm recalibration of each variant, or null */
+    /**
+     * The baseline and every (prunable group, ratio) point, in that order.
+     *
+     * @param recalibration train images for batch norm recalibration of each variant, or null
+     */
     static List<Point> measure(StageContext ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
                                LabeledImages recalibration, BatchAssembler assembler, List<Double> ratios,
                                Map<Key, Point> reusable) {
@@ -70,8 +73,8 @@ final class SensitivityMeasurement {
                 val.size(), planned.size() - tasks.size());
         long start = System.nanoTime();
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
-        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, recalibration, assembler,
-                ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
+        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, recalibration,
+                assembler, ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
             PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
             fresh.put(new Key(r.group(), planKey(plan)), r);
         }
@@ -92,7 +95,8 @@ final class SensitivityMeasurement {
         Map<String, List<double[]>> curves = new HashMap<>();
         for (Point p : points) {
             if (!p.group().equals(BASELINE)) {
-                curves.computeIfAbsent(p.group(), g -> new ArrayList<>()).add(new double[] {PruneStage.removed(p.size(), p.kept()), (base - p.top1()) / base});
+                curves.computeIfAbsent(p.group(), g -> new ArrayList<>())
+                        .add(new double[] {PruneStage.removed(p.size(), p.kept()), (base - p.top1()) / base});
             }
         }
         return curves;
