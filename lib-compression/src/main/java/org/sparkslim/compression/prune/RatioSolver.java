@@ -74,14 +74,18 @@ public final class RatioSolver {
         double high = targetReduction * (1 + tolerance);
         List<ChannelGroup> groups = builder.prunable().stream().filter(g -> curves.containsKey(g.name())).toList();
         Map<String, Integer> kept = new LinkedHashMap<>();
-        groups.forEach(g -> kept.put(g.name(), g.size()));
+        Map<String, int[]> allowed = new LinkedHashMap<>();
+        groups.forEach(g -> {
+            kept.put(g.name(), g.size());
+            allowed.put(g.name(), builder.allowedWidths(g));
+        });
         Solution current = solution(ratiosOf(kept));
         while (current.reduction() < low) {
             List<Step> steps = new ArrayList<>();
             for (ChannelGroup g : groups) {
                 List<double[]> curve = curves.get(g.name());
                 int width = kept.get(g.name());
-                int next = nextWidth(builder.allowedWidths(g), width);
+                int next = nextWidth(allowed.get(g.name()), width);
                 if (next == width || 1 - next / (double) g.size() > maxRatio(curve)) {
                     continue;
                 }
