@@ -149,4 +149,36 @@ class PruningPipelineTest {
             }
         }
     }
+
+    @Test
+    @Order(4)
+    void fineTuningLearnsFromTheDenseTeacher() throws Exception {
+        List<String> tune = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, finetune]",
+                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
+                "prune.bn-recalibration-images=200");
+        run(tune.toArray(String[]::new));
+        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")), "plain");
+
+        List<StageOutcome> outcomes = run(java.util.stream.Stream.concat(tune.stream(),
+                java.util.stream.Stream.of("finetune.teacher=train")).toArray(String[]::new));
+        assertEquals(List.of("finetune"), outcomes.stream().filter(o -> o.status() == StageOutcome.Status.RAN)
+                .map(StageOutcome::stage).toList(), "only fine-tuning changes");
+        ComputationGraph distilled = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")),
+                "distilled");
+        assertTrue(!distilled.params().equals(plain.params()), "the teacher changes what the student learns");
+        // the saved student is a plain classifier again
+        assertTrue(((org.deeplearning4j.nn.conf.layers.BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer())
+                .getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT);
+        // (no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach; see BENCHMARKS.md)
+        assertEquals(1, table("finetune", "history.parquet").count());
+
+        ConfigException missing = assertThrows(ConfigException.class, () -> run(java.util.stream.Stream.concat(
+                tune.stream(), java.util.stream.Stream.of("finetune.teacher=teacher-net")).toArray(String[]::new)));
+        assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());
+        ConfigException hot = assertThrows(ConfigException.class, () -> run(java.util.stream.Stream.concat(
+                tune.stream(), java.util.stream.Stream.of("finetune.teacher=train", "distill.temperature=0"))
+                .toArray(String[]::new)));
+        assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),
+                hot.getMessage());
+    }
 }

@@ -9,7 +9,8 @@ import org.sparkslim.jobs.spark.ModelCheckpoint;
 
 /**
  * Fine-tunes the model of another stage (a pruned one, usually) with the benchmark's fine-tuning
- * recipe: the {@code train} recipe with {@code finetune.epochs} and {@code finetune.learning-rate}.
+ * recipe: the {@code train} recipe with {@code finetune.epochs} and {@code finetune.learning-rate};
+ * with {@code finetune.teacher} set, against that stage's soft labels as well (see {@code distill}).
  */
 public final class FinetuneStage implements Stage {
     @Override
@@ -24,7 +25,8 @@ public final class FinetuneStage implements Stage {
 
     @Override
     public List<String> configPaths() {
-        return List.of("data.image", "data.num-classes", "data.normalization", "finetune", "train", "run.seed");
+        return List.of("data.image", "data.num-classes", "data.normalization", "finetune", "distill", "train",
+                "run.seed");
     }
 
     @Override
@@ -32,6 +34,7 @@ public final class FinetuneStage implements Stage {
         List<String> inputs = new ArrayList<>();
         inputs.add("prepare-data");
         inputs.add(config.getString("finetune.model"));
+        inputs.addAll(ModelTraining.teacherInput(config));
         return inputs;
     }
 
@@ -45,6 +48,7 @@ public final class FinetuneStage implements Stage {
         Config c = ctx.config();
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("finetune.model"));
         ModelTraining.trainAndWrite(ctx, model.net(), ModelTraining.recipe(c, ctx.seed(), c.getInt("finetune.epochs"),
-                c.getDouble("finetune.learning-rate")), model.record().family(), model.record().widths());
+                c.getDouble("finetune.learning-rate")), ModelTraining.distillation(ctx), model.record().family(),
+                model.record().widths());
     }
 }

@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
+import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.Pruner;
@@ -29,7 +30,8 @@ import org.sparkslim.jobs.spark.Tables;
 /**
  * Prunes in several small steps instead of one: each step measures the current model's sensitivities
  * on Spark, prunes it so that after step k its MACs are {@code (1 - target)^(k / steps)} of the
- * original's (about {@code 1 - (1 - target)^(1/steps)} per step), and fine-tunes it before the next.
+ * original's (about {@code 1 - (1 - target)^(1/steps)} per step), and fine-tunes it before the next
+ * (against {@code finetune.teacher}'s soft labels when set).
  * Writes the final {@code model.zip}, {@code plans.json} (the step plans, to replay in order),
  * {@code models.parquet}, {@code steps.parquet} and {@code history.parquet}.
  */
@@ -54,13 +56,15 @@ public final class IterativePruneStage implements Stage {
 
     @Override
     public List<String> configPaths() {
-        return List.of("prune", "prune-iterative", "sensitivity", "finetune", "train", "data.image", "data.num-classes",
-                "data.normalization", "run.seed");
+        return List.of("prune", "prune-iterative", "sensitivity", "finetune", "distill", "train", "data.image",
+                "data.num-classes", "data.normalization", "run.seed");
     }
 
     @Override
     public List<String> inputs(Config config) {
-        return List.of("prepare-data", config.getString("prune.model"));
+        List<String> inputs = new ArrayList<>(List.of("prepare-data", config.getString("prune.model")));
+        inputs.addAll(ModelTraining.teacherInput(config));
+        return inputs;
     }
 
     @Override
@@ -84,6 +88,7 @@ public final class IterativePruneStage implements Stage {
         ComputationGraph net = original.net();
         byte[] bytes = original.bytes();
         LabeledImages recalibration = PruningSetup.recalibrationImages(ctx, assembler);
+        SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
         List<String> plans = new ArrayList<>();
         List<Row> stepRows = new ArrayList<>();
         List<EpochSummary> history = new ArrayList<>();
@@ -104,7 +109,7 @@ public final class IterativePruneStage implements Stage {
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.recalibrate(pruned, recalibration, assembler);
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ctx.seed() + step,
-                    c.getInt("prune-iterative.epochs-per-step"), c.getDouble("finetune.learning-rate")));
+                    c.getInt("prune-iterative.epochs-per-step"), c.getDouble("finetune.learning-rate")), distillation);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();

@@ -1,5 +1,7 @@
 package org.sparkslim.jobs.stages;
 
+import com.typesafe.config.Config;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -7,25 +9,30 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.distill.SoftLabelDistillation;
+import org.sparkslim.compression.distill.TeacherLogits;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.compression.train.EpochSummary;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
 import org.sparkslim.jobs.spark.ModelCheckpoint;
 import org.sparkslim.jobs.spark.SparkBatchSource;
 import org.sparkslim.jobs.spark.Tables;
-import com.typesafe.config.Config;
 
 /**
  * Trains a network on the prepared train split (validating on val after each epoch when configured)
  * and writes the stage's {@code model.zip}, {@code models.parquet} and {@code history.parquet}.
- * Shared by training from scratch and fine-tuning.
+ * Shared by training from scratch and fine-tuning (optionally against a teacher's soft labels).
  */
 final class ModelTraining {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelTraining.class);
     static final StructType HISTORY = new StructType()
             .add("epoch", DataTypes.IntegerType, false)
             .add("train_loss", DataTypes.DoubleType, false)
@@ -49,16 +56,50 @@ final class ModelTraining {
     record Trained(ComputationGraph net, List<EpochSummary> history) {
     }
 
-    static void trainAndWrite(StageContext ctx, ComputationGraph net, TrainingRecipe recipe, String family,
-                              String widths) throws Exception {
-        Trained trained = train(ctx, net, recipe);
+    static void trainAndWrite(StageContext ctx, ComputationGraph net, TrainingRecipe recipe,
+                              SoftLabelDistillation distillation, String family, String widths) throws Exception {
+        Trained trained = train(ctx, net, recipe, distillation);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained.net(), family, widths,
                 ImageTable.shape(ctx.config()))));
         writeHistory(ctx, trained.history());
     }
 
+    /** The stage named by {@code finetune.teacher}, as an input of the stages that fine-tune. */
+    static List<String> teacherInput(Config c) {
+        String teacher = c.getString("finetune.teacher");
+        return teacher.isEmpty() ? List.of() : List.of(teacher);
+    }
+
+    /**
+     * Soft-label distillation from the model of {@code finetune.teacher} with the {@code distill}
+     * settings, or null when no teacher is set (fine-tuning on the labels alone).
+     */
+    static SoftLabelDistillation distillation(StageContext ctx) throws IOException {
+        Config c = ctx.config();
+        String teacher = c.getString("finetune.teacher");
+        if (teacher.isEmpty()) {
+            return null;
+        }
+        ComputationGraph net = ModelCheckpoint.loadSingle(ctx, teacher).net();
+        try {
+            return new SoftLabelDistillation(new TeacherLogits(net), c.getDouble("distill.temperature"),
+                    c.getDouble("distill.soft-label-weight"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("finetune.teacher = " + teacher + " with the distill settings: " + e.getMessage());
+        }
+    }
+
     /** Trains a copy of {@code net} on the train split; {@code net} itself is not changed. */
     static Trained train(StageContext ctx, ComputationGraph net, TrainingRecipe recipe) {
+        return train(ctx, net, recipe, null);
+    }
+
+    /**
+     * Trains a copy of {@code net} on the train split, learning from a teacher's soft labels when
+     * {@code distillation} is not null; {@code net} itself is not changed.
+     */
+    static Trained train(StageContext ctx, ComputationGraph net, TrainingRecipe recipe,
+                         SoftLabelDistillation distillation) {
         OneDnn.enable();
         Config c = ctx.config();
         BatchAssembler assembler = ImageTable.assembler(c);
@@ -72,7 +113,15 @@ final class ModelTraining {
                 : null;
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
         ComputationGraph trained = trainer.prepare(net, train.size());
-        return new Trained(trained, trainer.fit(trained, train, val, null));
+        if (distillation == null) {
+            return new Trained(trained, trainer.fit(trained, train, val, null));
+        }
+        LOG.info(String.format("%s: learning from the teacher's soft labels at temperature %.3g (weight %.3g)"
+                        + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
+                distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
+        try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
+            return new Trained(trained, trainer.fit(trained, distillation.batches(train), val, null));
+        }
     }
 
     static void writeHistory(StageContext ctx, List<EpochSummary> history) {

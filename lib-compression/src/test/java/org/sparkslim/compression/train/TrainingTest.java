@@ -16,11 +16,11 @@ import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 
-class TrainingTest {
-    static final ImageShape SHAPE = new ImageShape(1, 12, 12);
+public class TrainingTest {
+    public static final ImageShape SHAPE = new ImageShape(1, 12, 12);
 
     /** Class k is a bright horizontal bar at row 2k + 1 on noise: learnable in a few epochs. */
-    static LabeledImages bars(int n, long seed) {
+    public static LabeledImages bars(int n, long seed) {
         Random random = new Random(seed);
         byte[] pixels = new byte[n * SHAPE.pixels()];
         int[] labels = new int[n];

@@ -1,0 +1,51 @@
+package org.sparkslim.compression.distill;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.sparkslim.compression.train.BatchSource;
+
+/**
+ * Training a student against a teacher's soft labels: the student's output layer gets a
+ * {@link SoftLabelLoss} for the duration of training and the batches carry the teacher's logits.
+ */
+public record SoftLabelDistillation(TeacherLogits teacher, double temperature, double softLabelWeight) {
+    public SoftLabelDistillation {
+        new SoftLabelLoss(temperature, softLabelWeight); // validates both
+    }
+
+    /** A handle that puts the student's own loss back when closed. */
+    public interface Installed extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** The training batches, each with the teacher's logits appended to its labels. */
+    public BatchSource batches(BatchSource train) {
+        return new DistillingBatchSource(train, teacher);
+    }
+
+    /**
+     * Swaps the student's loss for the soft-label loss until the returned handle is closed; restoring
+     * it keeps the trained model a plain classifier that saves and loads anywhere.
+     */
+    public Installed installOn(ComputationGraph student) {
+        if (student.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException("a student must have one output, this network has "
+                    + student.getNumOutputArrays());
+        }
+        Layer output = student.getOutputLayer(0);
+        if (!(output.conf().getLayer() instanceof BaseOutputLayer conf)) {
+            throw new IllegalArgumentException("the student's output layer '" + output.conf().getLayer().getLayerName()
+                    + "' is not a classifier: " + output.conf().getLayer().getClass().getSimpleName());
+        }
+        if (conf.getNOut() != teacher.numClasses()) {
+            throw new IllegalArgumentException("the student's output layer '" + conf.getLayerName() + "' has "
+                    + conf.getNOut() + " classes, the teacher " + teacher.numClasses());
+        }
+        ILossFunction own = conf.getLossFn();
+        conf.setLossFn(new SoftLabelLoss(temperature, softLabelWeight));
+        return () -> conf.setLossFn(own);
+    }
+}

@@ -1,0 +1,45 @@
+package org.sparkslim.compression.distill;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A teacher network that answers with its logits (the output layer's pre-softmax values) rather than
+ * probabilities, so soft labels at any temperature come out exact: a confident teacher's smallest
+ * probabilities underflow in float32, its logits do not. Works on a copy; the given network is not
+ * changed.
+ */
+public final class TeacherLogits {
+    private final ComputationGraph teacher;
+    private final long numClasses;
+
+    public TeacherLogits(ComputationGraph network) {
+        if (network.getNumOutputArrays() != 1) {
+            throw new IllegalArgumentException("a teacher must have one output, this network has "
+                    + network.getNumOutputArrays());
+        }
+        teacher = network.clone();
+        Layer output = teacher.getOutputLayer(0);
+        if (!(output.conf().getLayer() instanceof BaseOutputLayer conf)
+                || !(conf.getActivationFn() instanceof ActivationSoftmax)) {
+            throw new IllegalArgumentException("the teacher's output layer '" + output.conf().getLayer().getLayerName()
+                    + "' must be a softmax classifier, got " + output.conf().getLayer().getClass().getSimpleName()
+                    + (output.conf().getLayer() instanceof BaseOutputLayer o ? " with " + o.getActivationFn() : ""));
+        }
+        numClasses = conf.getNOut();
+        conf.setActivationFn(new ActivationIdentity());
+    }
+
+    public long numClasses() {
+        return numClasses;
+    }
+
+    /** The teacher's logits for a batch of inputs, one row per example (inference mode). */
+    public INDArray of(INDArray features) {
+        return teacher.outputSingle(false, features);
+    }
+}
