@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
@@ -30,7 +32,8 @@ import org.sparkslim.jobs.stages.Stages;
 
 /**
  * Train, sensitivity analysis on Spark local[2], sensitivity-based pruning to -50% MACs, fine-tuning
- * and evaluation, on a slice of the real Fashion-MNIST.
+ * (on the labels, and with the dense model as teacher) and evaluation, on a slice of the real
+ * Fashion-MNIST.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PruningPipelineTest {
@@ -65,6 +68,13 @@ class PruningPipelineTest {
         o.addAll(List.of(more));
         Config config = RunConfig.load(null, o);
         return new Pipeline(Stages.all(), "it").run(spark, config, null);
+    }
+
+    /** {@link #run(String...)} with a shared list of settings and a few more. */
+    static List<StageOutcome> run(List<String> settings, String... more) throws Exception {
+        List<String> all = new ArrayList<>(settings);
+        all.addAll(List.of(more));
+        return run(all.toArray(String[]::new));
     }
 
     static Dataset<Row> table(String stage, String name) {
@@ -119,12 +129,10 @@ class PruningPipelineTest {
         List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune]",
                 "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
                 "prune.bn-recalibration-images=200");
-        ConfigException bad = assertThrows(ConfigException.class, () -> run(
-                java.util.stream.Stream.concat(greedy.stream(), java.util.stream.Stream.of("prune.allocation=cheapest"))
-                        .toArray(String[]::new)));
+        ConfigException bad = assertThrows(ConfigException.class, () -> run(greedy, "prune.allocation=cheapest"));
         assertTrue(bad.getMessage().contains("prune.allocation") && bad.getMessage().contains("cheapest"), bad.getMessage());
 
-        run(greedy.toArray(String[]::new));
+        run(greedy);
         PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
         assertTrue(!plan.groups().isEmpty());
         for (PruningPlan.GroupPlan g : plan.groups()) {
@@ -156,28 +164,25 @@ class PruningPipelineTest {
         List<String> tune = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, finetune]",
                 "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
                 "prune.bn-recalibration-images=200");
-        run(tune.toArray(String[]::new));
-        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")), "plain");
+        run(tune);
+        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")),
+                "plain");
 
-        List<StageOutcome> outcomes = run(java.util.stream.Stream.concat(tune.stream(),
-                java.util.stream.Stream.of("finetune.teacher=train")).toArray(String[]::new));
+        List<StageOutcome> outcomes = run(tune, "finetune.teacher=train");
         assertEquals(List.of("finetune"), outcomes.stream().filter(o -> o.status() == StageOutcome.Status.RAN)
                 .map(StageOutcome::stage).toList(), "only fine-tuning changes");
         ComputationGraph distilled = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")),
                 "distilled");
         assertTrue(!distilled.params().equals(plain.params()), "the teacher changes what the student learns");
         // the saved student is a plain classifier again
-        assertTrue(((org.deeplearning4j.nn.conf.layers.BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer())
-                .getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT);
-        // (no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach; see BENCHMARKS.md)
+        assertTrue(((BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer()).getLossFn() instanceof LossMCXENT);
+        // no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach (docs/PRUNING.md)
         assertEquals(1, table("finetune", "history.parquet").count());
 
-        ConfigException missing = assertThrows(ConfigException.class, () -> run(java.util.stream.Stream.concat(
-                tune.stream(), java.util.stream.Stream.of("finetune.teacher=teacher-net")).toArray(String[]::new)));
+        ConfigException missing = assertThrows(ConfigException.class, () -> run(tune, "finetune.teacher=teacher-net"));
         assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());
-        ConfigException hot = assertThrows(ConfigException.class, () -> run(java.util.stream.Stream.concat(
-                tune.stream(), java.util.stream.Stream.of("finetune.teacher=train", "distill.temperature=0"))
-                .toArray(String[]::new)));
+        ConfigException hot = assertThrows(ConfigException.class,
+                () -> run(tune, "finetune.teacher=train", "distill.temperature=0"));
         assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),
                 hot.getMessage());
     }

@@ -85,7 +85,8 @@ final class ModelTraining {
             return new SoftLabelDistillation(new TeacherLogits(net), c.getDouble("distill.temperature"),
                     c.getDouble("distill.soft-label-weight"));
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("finetune.teacher = " + teacher + " with the distill settings: " + e.getMessage());
+            throw new ConfigException("finetune.teacher = " + teacher + " with the distill settings: "
+                    + e.getMessage());
         }
     }
 

@@ -96,7 +96,8 @@ public final class SoftLabelLoss implements ILossFunction {
 
     private static Parts parts(INDArray labels, INDArray preOutput, IActivation activationFn) {
         if (!(activationFn instanceof ActivationSoftmax)) {
-            throw new IllegalArgumentException("soft-label distillation needs a softmax output layer, got " + activationFn);
+            throw new IllegalArgumentException("soft-label distillation needs a softmax output layer, got "
+                    + activationFn);
         }
         long classes = preOutput.size(1);
         if (labels.size(1) != 2 * classes) {

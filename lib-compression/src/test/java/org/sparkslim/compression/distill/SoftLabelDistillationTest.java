@@ -134,7 +134,8 @@ class SoftLabelDistillationTest {
                     recipe.augmentation(), true, recipe.seed())), null, null);
         }
         double after = divergence(teacherAnswers, student.outputSingle(false, probe.getFeatures()));
-        assertTrue(after < before / 4, "KL(teacher || student) on unseen images: before " + before + ", after " + after);
+        assertTrue(after < before / 4,
+                "KL(teacher || student) on unseen images: before " + before + ", after " + after);
         assertInstanceOf(LossMCXENT.class, outputConf.getLossFn(), "the student's own loss is back");
         ComputationGraph reloaded = ModelFiles.fromBytes(ModelFiles.toBytes(student), "distilled student");
         assertTrue(reloaded.outputSingle(false, probe.getFeatures())
