@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sparkslim.compression.data.Augmentation;
@@ -65,8 +67,7 @@ class SoftLabelDistillationTest {
         Nd4j.getRandom().setSeed(4);
         INDArray z = Nd4j.randn(DataType.DOUBLE, 5, 6);
         INDArray labels = labels(new int[] {0, 1, 2, 3, 5}, Nd4j.randn(DataType.DOUBLE, 5, 6));
-        INDArray oneHot = labels.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 6));
+        INDArray oneHot = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 6));
         SoftLabelLoss loss = new SoftLabelLoss(4.0, 0.0);
         LossMCXENT crossEntropy = new LossMCXENT();
         assertEquals(crossEntropy.computeScore(oneHot, z, SOFTMAX, null, true),
@@ -112,6 +113,13 @@ class SoftLabelDistillationTest {
         assertTrue(Transforms.softmax(logits, true).equalsWithEps(probabilities, 1e-5));
         assertTrue(logits.minNumber().doubleValue() < 0, "logits, not probabilities");
         assertTrue(teacher.outputSingle(false, x).equalsWithEps(probabilities, 1e-7), "the given teacher is unchanged");
+
+        ComputationGraph regressor = smallVgg(4, 8);
+        BaseOutputLayer output = (BaseOutputLayer) regressor.getOutputLayer(0).conf().getLayer();
+        output.setActivationFn(new ActivationIdentity());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TeacherLogits(regressor));
+        assertTrue(e.getMessage().contains("'" + output.getLayerName() + "'") && e.getMessage().contains("softmax"),
+                e.getMessage());
     }
 
     @Test
