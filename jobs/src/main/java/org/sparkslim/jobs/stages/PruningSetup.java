@@ -27,7 +27,7 @@ import org.sparkslim.jobs.spark.ValidationImages;
  * the configured criterion, and a plan builder limited to the configured scope.
  */
 record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion) {
-    /** Images per training-mode forward pass while recalibrating; statistics are pooled over all of them. */
+    /** Images per training-mode forward pass while recalibrating; statistics pool over all of them. */
     static final int RECALIBRATION_BATCH = 250;
 
     static PruningSetup of(ComputationGraph net, Config c) {
@@ -65,14 +65,15 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
      */
     static LabeledImages recalibrationImages(StageContext ctx, BatchAssembler assembler) {
         int n = recalibrationImageCount(ctx.config());
-        return n == 0 ? null : ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("train"),
-                assembler.shape(), n);
+        return n == 0 ? null : ValidationImages.firstN(ctx.spark(),
+                ctx.input("prepare-data") + "/" + ImageTable.file("train"), assembler.shape(), n);
     }
 
     static int recalibrationImageCount(Config c) {
         int n = c.getInt("prune.bn-recalibration-images");
         if (n < 0) {
-            throw new ConfigException("prune.bn-recalibration-images must be 0 (off) or a positive image count, got " + n);
+            throw new ConfigException("prune.bn-recalibration-images must be 0 (off) or a positive image count, got "
+                    + n);
         }
         return n;
     }
@@ -80,7 +81,8 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
     /** Recalibrates {@code net}'s batch norms on {@code images} (a no-op when null). */
     static void recalibrate(ComputationGraph net, LabeledImages images, BatchAssembler assembler) {
         if (images != null) {
-            BatchNormRecalibration.recalibrate(net, InMemoryBatchSource.forEvaluation(images, assembler, RECALIBRATION_BATCH));
+            BatchNormRecalibration.recalibrate(net,
+                    InMemoryBatchSource.forEvaluation(images, assembler, RECALIBRATION_BATCH));
         }
     }
 

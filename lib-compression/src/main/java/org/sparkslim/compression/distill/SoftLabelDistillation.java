@@ -12,7 +12,7 @@ import org.sparkslim.compression.train.BatchSource;
  */
 public record SoftLabelDistillation(TeacherLogits teacher, double temperature, double softLabelWeight) {
     public SoftLabelDistillation {
-        new SoftLabelLoss(temperature, softLabelWeight); // validates both
+        SoftLabelLoss.checkSettings(temperature, softLabelWeight);
     }
 
     /** A handle that puts the student's own loss back when closed. */

@@ -25,14 +25,19 @@ public final class SoftLabelLoss implements ILossFunction {
 
     public SoftLabelLoss(@JsonProperty("temperature") double temperature,
                          @JsonProperty("softLabelWeight") double softLabelWeight) {
+        checkSettings(temperature, softLabelWeight);
+        this.temperature = temperature;
+        this.softLabelWeight = softLabelWeight;
+    }
+
+    /** Rejects a temperature that is not positive and a weight outside [0, 1]. */
+    static void checkSettings(double temperature, double softLabelWeight) {
         if (!(temperature > 0)) {
             throw new IllegalArgumentException("distillation temperature must be positive, got " + temperature);
         }
         if (!(softLabelWeight >= 0 && softLabelWeight <= 1)) {
             throw new IllegalArgumentException("soft-label weight must be in [0, 1], got " + softLabelWeight);
         }
-        this.temperature = temperature;
-        this.softLabelWeight = softLabelWeight;
     }
 
     public double getTemperature() {
