@@ -77,6 +77,10 @@ class PruningPipelineTest {
         return run(all.toArray(String[]::new));
     }
 
+    static ComputationGraph finetuned() throws Exception {
+        return ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")), "finetune/model.zip");
+    }
+
     static Dataset<Row> table(String stage, String name) {
         return spark.read().parquet(runDir.resolve(stage).resolve(name).toString());
     }
@@ -116,7 +120,7 @@ class PruningPipelineTest {
     @Order(2)
     void anotherRatioComputesOnlyTheNewRows() throws Exception {
         List<StageOutcome> outcomes = run("sensitivity.ratios=[0.25, 0.5, 0.6, 0.75]");
-        assertTrue(outcomes.stream().anyMatch(o -> o.stage().equals("sensitivity") && o.status() == StageOutcome.Status.RAN));
+        assertTrue(FashionMnistPipelineTest.ran(outcomes).contains("sensitivity"));
         Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
         assertEquals(1 + 6 * 4, s.count());
         assertEquals(6, s.where("not reused").count(), "only the six (group, 0.6) rows are new");
@@ -158,32 +162,46 @@ class PruningPipelineTest {
         }
     }
 
+    /** Settings of the fine-tuning tests: a greedy plan in steps of 8, then fine-tuning alone. */
+    static final List<String> TUNE = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, finetune]",
+            "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
+            "prune.bn-recalibration-images=200");
+
     @Test
     @Order(4)
     void fineTuningLearnsFromTheDenseTeacher() throws Exception {
-        List<String> tune = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, finetune]",
-                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
-                "prune.bn-recalibration-images=200");
-        run(tune);
-        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")),
-                "plain");
+        run(TUNE);
+        ComputationGraph plain = finetuned();
 
-        List<StageOutcome> outcomes = run(tune, "finetune.teacher=train");
-        assertEquals(List.of("finetune"), outcomes.stream().filter(o -> o.status() == StageOutcome.Status.RAN)
-                .map(StageOutcome::stage).toList(), "only fine-tuning changes");
-        ComputationGraph distilled = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")),
-                "distilled");
+        List<StageOutcome> outcomes = run(TUNE, "finetune.teacher=train");
+        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(outcomes), "only fine-tuning changes");
+        ComputationGraph distilled = finetuned();
         assertTrue(!distilled.params().equals(plain.params()), "the teacher changes what the student learns");
         // the saved student is a plain classifier again
         assertTrue(((BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer()).getLossFn() instanceof LossMCXENT);
         // no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach (docs/PRUNING.md)
         assertEquals(1, table("finetune", "history.parquet").count());
 
-        ConfigException missing = assertThrows(ConfigException.class, () -> run(tune, "finetune.teacher=teacher-net"));
+        ConfigException missing = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.teacher=teacher-net"));
         assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());
         ConfigException hot = assertThrows(ConfigException.class,
-                () -> run(tune, "finetune.teacher=train", "distill.temperature=0"));
+                () -> run(TUNE, "finetune.teacher=train", "distill.temperature=0"));
         assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),
                 hot.getMessage());
+    }
+
+    /** Another fine-tuning seed repeats only the fine-tuning; run.seed's value gives back the default's weights. */
+    @Test
+    @Order(5)
+    void anotherFineTuningSeedRepeatsOnlyTheFineTuning() throws Exception {
+        run(TUNE);
+        ComputationGraph plain = finetuned();
+        List<StageOutcome> outcomes = run(TUNE, "finetune.seed=7");
+        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(outcomes), "only fine-tuning reruns");
+        assertTrue(!finetuned().params().equals(plain.params()), "another seed, other batches");
+        run(TUNE, "finetune.seed=42");
+        assertEquals(plain.params(), finetuned().params(), "finetune.seed = run.seed is the default");
+        ConfigException badSeed = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.seed=seven"));
+        assertTrue(badSeed.getMessage().contains("finetune.seed"), badSeed.getMessage());
     }
 }

@@ -38,6 +38,9 @@ public final class ConfigValidator {
                 faults.add("unknown key '" + key + "'" + where(value) + Suggestions.didYouMean(key, known));
                 continue;
             }
+            if (reference.getIsNull(key)) {
+                continue; // a null default ("not set") takes any value; the stage that reads it checks it
+            }
             ConfigValue expected = reference.getValue(key);
             String typeFault = typeFault(expected, value);
             if (typeFault != null) {
@@ -67,7 +70,7 @@ public final class ConfigValidator {
     private static String typeFault(ConfigValue expected, ConfigValue value) {
         ConfigValueType want = expected.valueType();
         ConfigValueType got = value.valueType();
-        if (want == got || want == ConfigValueType.NULL) {
+        if (want == got) {
             return null;
         }
         Object raw = value.unwrapped();

@@ -108,7 +108,7 @@ public final class IterativePruneStage implements Stage {
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.recalibrate(pruned, recalibration, assembler);
-            ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ctx.seed() + step,
+            ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ModelTraining.finetuneSeed(ctx) + step,
                     c.getInt("prune-iterative.epochs-per-step"), c.getDouble("finetune.learning-rate")), distillation);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);

@@ -52,6 +52,20 @@ final class ModelTraining {
                 c.getDouble("train.augmentation.flip-probability")), seed);
     }
 
+    /** The seed of fine-tuning: {@code finetune.seed}, or {@code run.seed} when that is null. */
+    static long finetuneSeed(StageContext ctx) {
+        Config c = ctx.config();
+        if (c.getIsNull("finetune.seed")) {
+            return ctx.seed();
+        }
+        try {
+            return c.getLong("finetune.seed");
+        } catch (com.typesafe.config.ConfigException.WrongType e) {
+            throw new ConfigException("finetune.seed must be a whole number or null, got "
+                    + c.getValue("finetune.seed").render(), e);
+        }
+    }
+
     /** A trained network and its per-epoch history. */
     record Trained(ComputationGraph net, List<EpochSummary> history) {
     }

@@ -68,6 +68,12 @@ class RunConfigTest {
     }
 
     @Test
+    void aNullDefaultIsUnsetUntilGiven() {
+        assertTrue(RunConfig.load(null, List.of()).getIsNull("finetune.seed"));
+        assertEquals(7, RunConfig.load(null, List.of("finetune.seed=7")).getLong("finetune.seed"));
+    }
+
+    @Test
     void missingFileIsNamed() {
         ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(dir.resolve("x.conf"), List.of()));
         assertTrue(e.getMessage().contains("x.conf"), e.getMessage());
