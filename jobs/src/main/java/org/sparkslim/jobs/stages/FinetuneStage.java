@@ -47,8 +47,7 @@ public final class FinetuneStage implements Stage {
     public void run(StageContext ctx) throws Exception {
         Config c = ctx.config();
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("finetune.model"));
-        ModelTraining.trainAndWrite(ctx, model.net(), ModelTraining.recipe(c, ModelTraining.finetuneSeed(ctx), c.getInt("finetune.epochs"),
-                c.getDouble("finetune.learning-rate")), ModelTraining.distillation(ctx), model.record().family(),
-                model.record().widths());
+        ModelTraining.trainAndWrite(ctx, model.net(), ModelTraining.finetuneRecipe(ctx, c.getInt("finetune.epochs"), 0),
+                ModelTraining.distillation(ctx), model.record().family(), model.record().widths());
     }
 }

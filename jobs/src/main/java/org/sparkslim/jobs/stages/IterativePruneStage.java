@@ -108,8 +108,8 @@ public final class IterativePruneStage implements Stage {
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.recalibrate(pruned, recalibration, assembler);
-            ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned, ModelTraining.recipe(c, ModelTraining.finetuneSeed(ctx) + step,
-                    c.getInt("prune-iterative.epochs-per-step"), c.getDouble("finetune.learning-rate")), distillation);
+            ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned,
+                    ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();

@@ -52,8 +52,17 @@ final class ModelTraining {
                 c.getDouble("train.augmentation.flip-probability")), seed);
     }
 
+    /**
+     * The fine-tuning recipe: {@code train}'s, with {@code finetune.learning-rate} and the fine-tuning seed
+     * plus {@code seedOffset} (so that the steps of a multi-step run see different batches).
+     */
+    static TrainingRecipe finetuneRecipe(StageContext ctx, int epochs, int seedOffset) {
+        Config c = ctx.config();
+        return recipe(c, finetuneSeed(ctx) + seedOffset, epochs, c.getDouble("finetune.learning-rate"));
+    }
+
     /** The seed of fine-tuning: {@code finetune.seed}, or {@code run.seed} when that is null. */
-    static long finetuneSeed(StageContext ctx) {
+    private static long finetuneSeed(StageContext ctx) {
         Config c = ctx.config();
         if (c.getIsNull("finetune.seed")) {
             return ctx.seed();
