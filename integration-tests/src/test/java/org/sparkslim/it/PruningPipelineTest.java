@@ -167,15 +167,19 @@ class PruningPipelineTest {
             "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
             "prune.bn-recalibration-images=200");
 
+    /** Runs {@link #TUNE} with {@code setting}, checks that only fine-tuning ran, and returns its model. */
+    static ComputationGraph finetuneAgain(String setting) throws Exception {
+        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(run(TUNE, setting)), "only fine-tuning reruns");
+        return finetuned();
+    }
+
     @Test
     @Order(4)
     void fineTuningLearnsFromTheDenseTeacher() throws Exception {
         run(TUNE);
         ComputationGraph plain = finetuned();
 
-        List<StageOutcome> outcomes = run(TUNE, "finetune.teacher=train");
-        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(outcomes), "only fine-tuning changes");
-        ComputationGraph distilled = finetuned();
+        ComputationGraph distilled = finetuneAgain("finetune.teacher=train");
         assertTrue(!distilled.params().equals(plain.params()), "the teacher changes what the student learns");
         // the saved student is a plain classifier again
         assertTrue(((BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer()).getLossFn() instanceof LossMCXENT);
@@ -196,11 +200,8 @@ class PruningPipelineTest {
     void anotherFineTuningSeedRepeatsOnlyTheFineTuning() throws Exception {
         run(TUNE);
         ComputationGraph plain = finetuned();
-        List<StageOutcome> outcomes = run(TUNE, "finetune.seed=7");
-        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(outcomes), "only fine-tuning reruns");
-        assertTrue(!finetuned().params().equals(plain.params()), "another seed, other batches");
-        run(TUNE, "finetune.seed=42");
-        assertEquals(plain.params(), finetuned().params(), "finetune.seed = run.seed is the default");
+        assertTrue(!finetuneAgain("finetune.seed=7").params().equals(plain.params()), "another seed, other batches");
+        assertEquals(plain.params(), finetuneAgain("finetune.seed=42").params(), "finetune.seed = run.seed is the default");
         ConfigException badSeed = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.seed=seven"));
         assertTrue(badSeed.getMessage().contains("finetune.seed"), badSeed.getMessage());
     }
