@@ -202,7 +202,9 @@ class PruningPipelineTest {
         ComputationGraph plain = finetuned();
         assertTrue(!finetuneAgain("finetune.seed=7").params().equals(plain.params()), "another seed, other batches");
         assertEquals(plain.params(), finetuneAgain("finetune.seed=42").params(), "finetune.seed = run.seed is the default");
-        ConfigException badSeed = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.seed=seven"));
-        assertTrue(badSeed.getMessage().contains("finetune.seed"), badSeed.getMessage());
+        for (String bad : List.of("finetune.seed=seven", "finetune.seed=7.5")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> run(TUNE, bad));
+            assertTrue(e.getMessage().contains("finetune.seed"), e.getMessage());
+        }
     }
 }

@@ -67,12 +67,17 @@ final class ModelTraining {
         if (c.getIsNull("finetune.seed")) {
             return ctx.seed();
         }
+        String fault = "finetune.seed must be a whole number or null, got " + c.getValue("finetune.seed").render();
+        Number seed;
         try {
-            return c.getLong("finetune.seed");
+            seed = c.getNumber("finetune.seed");
         } catch (com.typesafe.config.ConfigException.WrongType e) {
-            throw new ConfigException("finetune.seed must be a whole number or null, got "
-                    + c.getValue("finetune.seed").render(), e);
+            throw new ConfigException(fault, e);
         }
+        if (seed.doubleValue() != Math.rint(seed.doubleValue())) {
+            throw new ConfigException(fault); // getLong would quietly truncate 7.5 to 7
+        }
+        return seed.longValue();
     }
 
     /** A trained network and its per-epoch history. */
