@@ -142,7 +142,8 @@ public final class ChannelGraph implements Serializable {
             Map<String, ChannelGroup> groups = new LinkedHashMap<>();
             nodes.stream().filter(n -> n.root() == n)
                     .filter(n -> n.members.stream().anyMatch(m -> m.role() == Role.PRODUCER))
-                    .forEach(n -> groups.put(n.name, new ChannelGroup(n.name, n.size, n.members, n.pinnedBy == null, n.pinnedBy)));
+                    .forEach(n -> groups.put(n.name,
+                            new ChannelGroup(n.name, n.size, n.members, n.pinnedBy == null, n.pinnedBy)));
             return new ChannelGraph(groups);
         }
 
@@ -200,7 +201,8 @@ public final class ChannelGraph implements Serializable {
                     || layer instanceof GlobalPoolingLayer || layer instanceof ZeroPaddingLayer) {
                 return in;
             }
-            return unsupported(v, layer.getClass().getSimpleName(), "is not a layer type the pruner knows", List.of(in));
+            return unsupported(v, layer.getClass().getSimpleName(), "is not a layer type the pruner knows",
+                    List.of(in));
         }
 
         private static int spread(InputPreProcessor pre) {

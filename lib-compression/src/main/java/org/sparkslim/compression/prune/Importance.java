@@ -33,7 +33,8 @@ public final class Importance {
     private Importance() {
     }
 
-    public static Map<String, double[]> score(ComputationGraph net, ChannelGraph graph, Criterion criterion, Combine combine) {
+    public static Map<String, double[]> score(ComputationGraph net, ChannelGraph graph, Criterion criterion,
+                                              Combine combine) {
         Map<String, double[]> scores = new LinkedHashMap<>();
         for (ChannelGroup group : graph.prunableGroups()) {
             scores.put(group.name(), score(net, group, criterion, combine));
@@ -50,7 +51,8 @@ public final class Importance {
                 }
             }
             if (perMember.isEmpty()) {
-                throw new IllegalArgumentException("bn_scale cannot rank group '" + group.name() + "': no batch norm follows it");
+                throw new IllegalArgumentException("bn_scale cannot rank group '" + group.name()
+                        + "': no batch norm follows it");
             }
             perMember.replaceAll(v -> {
                 double[] a = new double[v.length];

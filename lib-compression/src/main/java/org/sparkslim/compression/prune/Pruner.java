@@ -113,7 +113,8 @@ public final class Pruner {
         return new Narrowing(kept(inMasks), kept(outMasks));
     }
 
-    private static void drop(Map<String, boolean[]> masks, String vertex, int width, boolean[] keep, int offset, int spread) {
+    private static void drop(Map<String, boolean[]> masks, String vertex, int width, boolean[] keep, int offset,
+                             int spread) {
         boolean[] mask = masks.computeIfAbsent(vertex, v -> {
             boolean[] all = new boolean[width];
             java.util.Arrays.fill(all, true);

@@ -32,8 +32,9 @@ public record PruningPlan(String criterion, List<GroupPlan> groups) implements S
             }
             for (int i = 0; i < kept.length; i++) {
                 if (kept[i] < 0 || kept[i] >= size || (i > 0 && kept[i] == kept[i - 1])) {
-                    throw new IllegalArgumentException("group '" + group + "': kept channels must be distinct indices in [0, "
-                            + size + "), got " + Arrays.toString(kept));
+                    throw new IllegalArgumentException("group '" + group
+                            + "': kept channels must be distinct indices in [0, " + size + "), got "
+                            + Arrays.toString(kept));
                 }
             }
         }
@@ -63,7 +64,8 @@ public record PruningPlan(String criterion, List<GroupPlan> groups) implements S
 
     /** This plan and {@code other}'s groups; a group in both takes {@code other}'s. */
     public PruningPlan with(GroupPlan other) {
-        List<GroupPlan> merged = new ArrayList<>(groups.stream().filter(g -> !g.group().equals(other.group())).toList());
+        List<GroupPlan> merged = new ArrayList<>(
+                groups.stream().filter(g -> !g.group().equals(other.group())).toList());
         merged.add(other);
         return new PruningPlan(criterion, merged);
     }

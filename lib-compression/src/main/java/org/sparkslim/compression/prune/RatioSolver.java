@@ -68,7 +68,8 @@ public final class RatioSolver {
      *
      * @param curves for each group, its measured points (ratio, drop), any order; (0, 0) is implied
      */
-    public Solution greedyFromSensitivity(Map<String, List<double[]>> curves, double targetReduction, double tolerance) {
+    public Solution greedyFromSensitivity(Map<String, List<double[]>> curves, double targetReduction,
+                                          double tolerance) {
         checkTarget(targetReduction);
         double low = targetReduction * (1 - tolerance);
         double high = targetReduction * (1 + tolerance);
@@ -94,16 +95,19 @@ public final class RatioSolver {
                 kept.put(g.name(), width);
                 double saved = after.reduction() - current.reduction();
                 if (saved > 0) {
-                    double cost = dropAt(curve, 1 - next / (double) g.size()) - dropAt(curve, 1 - width / (double) g.size());
+                    double cost = dropAt(curve, 1 - next / (double) g.size())
+                            - dropAt(curve, 1 - width / (double) g.size());
                     steps.add(new Step(g.name(), next, after, cost, saved));
                 }
             }
             // land within the tolerance as cheaply as possible; until then, the best drop per MAC among
             // steps that do not overshoot; if every step overshoots, the smallest one
-            Optional<Step> take = steps.stream().filter(st -> st.after().reduction() <= high && st.after().reduction() >= low)
+            Optional<Step> take = steps.stream()
+                    .filter(st -> st.after().reduction() <= high && st.after().reduction() >= low)
                     .min(Comparator.comparingDouble(Step::cost))
                     .or(() -> steps.stream().filter(st -> st.after().reduction() <= high)
-                            .min(Comparator.comparingDouble(Step::costPerMac).thenComparing(Step::saved, Comparator.reverseOrder())))
+                            .min(Comparator.comparingDouble(Step::costPerMac)
+                                    .thenComparing(Step::saved, Comparator.reverseOrder())))
                     .or(() -> steps.stream().min(Comparator.comparingDouble(Step::saved)));
             if (take.isEmpty()) {
                 break;
@@ -153,7 +157,8 @@ public final class RatioSolver {
         for (double[] p : points) {
             double drop = Math.max(prevDrop, p[1]);
             if (ratio <= p[0]) {
-                return p[0] == prevRatio ? drop : prevDrop + (drop - prevDrop) * (ratio - prevRatio) / (p[0] - prevRatio);
+                return p[0] == prevRatio ? drop
+                        : prevDrop + (drop - prevDrop) * (ratio - prevRatio) / (p[0] - prevRatio);
             }
             prevRatio = p[0];
             prevDrop = drop;
