@@ -1,6 +1,5 @@
 package org.sparkslim.compression.distill;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -31,15 +30,7 @@ public record SoftLabelDistillation(TeacherLogits teacher, double temperature, d
      * it keeps the trained model a plain classifier that saves and loads anywhere.
      */
     public Installed installOn(ComputationGraph student) {
-        if (student.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException("a student must have one output, this network has "
-                    + student.getNumOutputArrays());
-        }
-        Layer output = student.getOutputLayer(0);
-        if (!(output.conf().getLayer() instanceof BaseOutputLayer conf)) {
-            throw new IllegalArgumentException("the student's output layer '" + output.conf().getLayer().getLayerName()
-                    + "' is not a classifier: " + output.conf().getLayer().getClass().getSimpleName());
-        }
+        BaseOutputLayer conf = ClassifierOutput.of(student, "student");
         if (conf.getNOut() != teacher.numClasses()) {
             throw new IllegalArgumentException("the student's output layer '" + conf.getLayerName() + "' has "
                     + conf.getNOut() + " classes, the teacher " + teacher.numClasses());

@@ -50,40 +50,49 @@ public final class SoftLabelLoss implements ILossFunction {
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        Parts p = parts(labels, preOutput, activationFn);
-        INDArray hard = p.hard.mul(logSoftmax(preOutput)).sum(true, 1).negi();
-        INDArray logTeacher = logSoftmax(p.teacher.div(temperature));
-        INDArray kl = Transforms.exp(logTeacher, true).muli(logTeacher.sub(logSoftmax(preOutput.div(temperature))))
-                .sum(true, 1);
-        INDArray score = hard.muli(1 - softLabelWeight).addi(kl.muli(softLabelWeight * temperature * temperature));
-        return mask == null ? score : score.muliColumnVector(mask.reshape(mask.length(), 1).castTo(score.dataType()));
+        return scoreArray(terms(labels, preOutput, activationFn), mask);
     }
 
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                boolean average) {
-        double sum = computeScoreArray(labels, preOutput, activationFn, mask).sumNumber().doubleValue();
-        return average ? sum / preOutput.size(0) : sum;
+        return score(terms(labels, preOutput, activationFn), mask, average);
     }
 
-    /** Gradient with respect to the logits: (1 - w)(p - y) + w T (p_T - q_T). */
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        Parts p = parts(labels, preOutput, activationFn);
-        INDArray hard = Transforms.exp(logSoftmax(preOutput), false).subi(p.hard).muli(1 - softLabelWeight);
-        INDArray soft = Transforms.exp(logSoftmax(preOutput.div(temperature)), false)
-                .subi(Transforms.exp(logSoftmax(p.teacher.div(temperature)), false))
-                .muli(softLabelWeight * temperature);
-        INDArray gradient = hard.addi(soft);
-        return mask == null ? gradient
-                : gradient.muliColumnVector(mask.reshape(mask.length(), 1).castTo(gradient.dataType()));
+        return gradient(terms(labels, preOutput, activationFn), mask);
     }
 
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
                                                           INDArray mask, boolean average) {
-        return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
-                computeGradient(labels, preOutput, activationFn, mask));
+        Terms t = terms(labels, preOutput, activationFn);
+        return new Pair<>(score(t, mask, average), gradient(t, mask));
+    }
+
+    private INDArray scoreArray(Terms t, INDArray mask) {
+        INDArray hard = t.hard.mul(t.logStudent).sum(true, 1).negi();
+        INDArray kl = Transforms.exp(t.logTeacherSoft, true).muli(t.logTeacherSoft.sub(t.logStudentSoft)).sum(true, 1);
+        return masked(hard.muli(1 - softLabelWeight).addi(kl.muli(softLabelWeight * temperature * temperature)), mask);
+    }
+
+    private double score(Terms t, INDArray mask, boolean average) {
+        double sum = scoreArray(t, mask).sumNumber().doubleValue();
+        return average ? sum / t.hard.size(0) : sum;
+    }
+
+    /** Gradient with respect to the logits: (1 - w)(p - y) + w T (p_T - q_T). */
+    private INDArray gradient(Terms t, INDArray mask) {
+        INDArray hard = Transforms.exp(t.logStudent, true).subi(t.hard).muli(1 - softLabelWeight);
+        INDArray soft = Transforms.exp(t.logStudentSoft, true).subi(Transforms.exp(t.logTeacherSoft, true))
+                .muli(softLabelWeight * temperature);
+        return masked(hard.addi(soft), mask);
+    }
+
+    private static INDArray masked(INDArray perExample, INDArray mask) {
+        return mask == null ? perExample
+                : perExample.muliColumnVector(mask.reshape(mask.length(), 1).castTo(perExample.dataType()));
     }
 
     @Override
@@ -96,10 +105,14 @@ public final class SoftLabelLoss implements ILossFunction {
         return name();
     }
 
-    private record Parts(INDArray hard, INDArray teacher) {
+    /**
+     * What score and gradient are made of: the one-hot labels, and the row-wise log-softmax of the
+     * student's logits, of the student's at temperature T and of the teacher's at T.
+     */
+    private record Terms(INDArray hard, INDArray logStudent, INDArray logStudentSoft, INDArray logTeacherSoft) {
     }
 
-    private static Parts parts(INDArray labels, INDArray preOutput, IActivation activationFn) {
+    private Terms terms(INDArray labels, INDArray preOutput, IActivation activationFn) {
         if (!(activationFn instanceof ActivationSoftmax)) {
             throw new IllegalArgumentException("soft-label distillation needs a softmax output layer, got "
                     + activationFn);
@@ -110,8 +123,9 @@ public final class SoftLabelLoss implements ILossFunction {
                     + " columns (one-hot label, then the teacher's logits), got " + labels.size(1));
         }
         INDArray l = labels.castTo(preOutput.dataType());
-        return new Parts(l.get(NDArrayIndex.all(), NDArrayIndex.interval(0, classes)),
-                l.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, 2 * classes)));
+        INDArray teacher = l.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, 2 * classes));
+        return new Terms(l.get(NDArrayIndex.all(), NDArrayIndex.interval(0, classes)), logSoftmax(preOutput),
+                logSoftmax(preOutput.div(temperature)), logSoftmax(teacher.div(temperature)));
     }
 
     /** Row-wise log-softmax, shifted by the row maximum so large logits do not overflow. */

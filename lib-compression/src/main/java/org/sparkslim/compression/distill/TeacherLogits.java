@@ -1,6 +1,5 @@
 package org.sparkslim.compression.distill;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -18,17 +17,12 @@ public final class TeacherLogits {
     private final long numClasses;
 
     public TeacherLogits(ComputationGraph network) {
-        if (network.getNumOutputArrays() != 1) {
-            throw new IllegalArgumentException("a teacher must have one output, this network has "
-                    + network.getNumOutputArrays());
-        }
         teacher = network.clone();
-        Layer output = teacher.getOutputLayer(0);
-        if (!(output.conf().getLayer() instanceof BaseOutputLayer conf)
-                || !(conf.getActivationFn() instanceof ActivationSoftmax)) {
-            throw new IllegalArgumentException("the teacher's output layer '" + output.conf().getLayer().getLayerName()
-                    + "' must be a softmax classifier, got " + output.conf().getLayer().getClass().getSimpleName()
-                    + (output.conf().getLayer() instanceof BaseOutputLayer o ? " with " + o.getActivationFn() : ""));
+        BaseOutputLayer conf = ClassifierOutput.of(teacher, "teacher");
+        if (!(conf.getActivationFn() instanceof ActivationSoftmax)) {
+            throw new IllegalArgumentException("the teacher's output layer '" + conf.getLayerName()
+                    + "' must be a softmax classifier, got " + conf.getClass().getSimpleName() + " with "
+                    + conf.getActivationFn());
         }
         numClasses = conf.getNOut();
         conf.setActivationFn(new ActivationIdentity());
