@@ -207,4 +207,44 @@ class PruningPipelineTest {
             assertTrue(e.getMessage().contains("finetune.seed"), e.getMessage());
         }
     }
+
+    /**
+     * Depth pruning on resnet20: with only stage 1 in scope and its inner widths measured to half, the
+     * target is out of reach by channels alone, so whole blocks go; the plan replays, and the exported
+     * model runs in ONNX Runtime.
+     */
+    @Test
+    @Order(6)
+    void removesWholeResidualBlocksWhenChannelsAloneCannotReachTheTarget() throws Exception {
+        Path dir = runDir.resolve("blocks");
+        run("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate, export]",
+                "model.family=resnet20", "sensitivity.ratios=[0.25, 0.5]", "prune.allocation=greedy",
+                "prune.scope.match=[\"stage1.*\"]", "prune.scope.remove-blocks=true",
+                "prune.target-macs-reduction=0.3", "prune.tolerance=0.2",
+                "evaluate.models=[train, prune]", "export.models=[prune]",
+                "export.latency.warmup=1", "export.latency.runs=3");
+        Dataset<Row> s = spark.read().parquet(dir.resolve("sensitivity/sensitivities.parquet").toString());
+        assertEquals(1 + 3 * 2 + 3, s.count(), "the baseline, stage 1's 3 inner groups x 2 ratios and its 3 blocks");
+        Dataset<Row> blocks = s.where("ratio = 1.0 and size = 1 and kept = 0");
+        assertEquals(3, blocks.count());
+        long baseMacs = s.where("`group` = ''").first().getAs("macs");
+        blocks.collectAsList().forEach(r -> assertTrue(r.<Long>getAs("macs") < baseMacs, r.toString()));
+
+        PruningPlan plan = PruningPlan.fromJson(Files.readString(dir.resolve("prune/plan.json")), "plan.json");
+        assertTrue(!plan.removedBlocks().isEmpty(), plan.toJson());
+        plan.removedBlocks().forEach(b -> assertTrue(b.startsWith("stage1."), b));
+        long dense = spark.read().parquet(dir.resolve("train/models.parquet").toString()).first().getAs("macs");
+        long prunedMacs = spark.read().parquet(dir.resolve("prune/models.parquet").toString()).first().getAs("macs");
+        double reduction = 1 - prunedMacs / (double) dense;
+        assertTrue(reduction >= 0.24 && reduction <= 0.36, "reduction " + reduction);
+
+        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("train/model.zip")), "train");
+        ComputationGraph replayed = Pruner.apply(trained, plan);
+        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("prune/model.zip")), "prune");
+        assertEquals(written.params(), replayed.params());
+        assertEquals(plan.removedBlocks().size(), spark.read().parquet(dir.resolve("prune/ratios.parquet").toString())
+                .where("size = 1 and kept = 0").count(), "ratios.parquet lists the removed blocks");
+        assertEquals(1, spark.read().parquet(dir.resolve("export/exports.parquet").toString()).count(),
+                "the block-removed model passed the ONNX Runtime check");
+    }
 }

@@ -23,7 +23,7 @@ import org.sparkslim.compression.train.InMemoryBatchSource;
 
 /**
  * Scores many pruned variants of one model in parallel: one Spark task per variant (a plan that
- * prunes one group at one ratio). The model and the validation images are broadcast once; each
+ * prunes one group at one ratio, or removes one residual block). The model and the validation images are broadcast once; each
  * executor thread keeps its own copy of the model and applies each task's plan to it.
  */
 public final class SensitivityAnalysis {
@@ -85,7 +85,7 @@ public final class SensitivityAnalysis {
             List<Result> results = new ArrayList<>();
             while (tasks.hasNext()) {
                 Task t = tasks.next();
-                ComputationGraph pruned = t.plan().groups().isEmpty() ? net : Pruner.apply(net, t.plan());
+                ComputationGraph pruned = t.plan().isEmpty() ? net : Pruner.apply(net, t.plan());
                 if (recalibration != null) {
                     // never touch the shared cached model
                     pruned = pruned == net ? net.clone() : pruned;

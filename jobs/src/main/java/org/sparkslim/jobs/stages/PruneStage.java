@@ -22,6 +22,7 @@ import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
+import org.sparkslim.compression.prune.ResidualBlock;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
@@ -32,8 +33,9 @@ import org.sparkslim.jobs.spark.Tables;
 /**
  * Removes channels from the model of {@code prune.model} until its MACs drop by the target: one
  * ratio for all groups ({@code uniform}) or per-group ratios from the sensitivity curves
- * ({@code sensitivity}). Writes the smaller {@code model.zip}, its {@code plan.json} (replayable on
- * the same model), {@code models.parquet} and {@code ratios.parquet}.
+ * ({@code sensitivity}, which also removes whole residual blocks when the scope allows). Writes the
+ * smaller {@code model.zip}, its {@code plan.json} (replayable on the same model),
+ * {@code models.parquet} and {@code ratios.parquet} (one row per group, then one per removable block).
  */
 public final class PruneStage implements Stage {
     private static final Logger LOG = LoggerFactory.getLogger(PruneStage.class);
@@ -97,6 +99,9 @@ public final class PruneStage implements Stage {
         double target = c.getDouble("prune.target-macs-reduction");
         double tolerance = c.getDouble("prune.tolerance");
         ctx.describe("solving ratios (" + strategy(c) + ")");
+        if (strategy(c).equals("uniform") && !setup.builder().removableBlocks().isEmpty()) {
+            LOG.warn("prune.scope.remove-blocks: the uniform strategy narrows channels only; no block is removed");
+        }
         RatioSolver.Solution solution = strategy(c).equals("uniform")
                 ? solver.uniform(target, tolerance)
                 : fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
@@ -106,9 +111,10 @@ public final class PruneStage implements Stage {
         PruningSetup.recalibrate(pruned, PruningSetup.recalibrationImages(ctx, assembler), assembler);
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);
-        LOG.info(String.format("pruned %d groups: MACs %d -> %d (-%.2f%%, target -%.2f%%), params %d -> %d",
-                solution.plan().groups().size(), before.macs(), after.macs(), 100 * solution.reduction(), 100 * target,
-                before.params(), after.params()));
+        List<String> blocks = solution.plan().removedBlocks();
+        LOG.info(String.format("pruned %d groups%s: MACs %d -> %d (-%.2f%%, target -%.2f%%), params %d -> %d",
+                solution.plan().groups().size(), blocks.isEmpty() ? "" : ", removed blocks " + blocks, before.macs(),
+                after.macs(), 100 * solution.reduction(), 100 * target, before.params(), after.params()));
 
         ctx.run().writeText(ctx.output(PLAN), solution.plan().toJson());
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", pruned, model.record().family(),
@@ -118,6 +124,10 @@ public final class PruneStage implements Stage {
             PruningPlan.GroupPlan gp = solution.plan().group(g.name());
             int kept = gp == null ? g.size() : gp.kept().length;
             rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
+        }
+        for (ResidualBlock b : setup.builder().removableBlocks()) {
+            int kept = solution.plan().removedBlocks().contains(b.name()) ? 0 : 1;
+            rows.add(RowFactory.create(b.name(), String.join(",", b.convolutions()), 1, kept, 1.0 - kept));
         }
         Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);
     }
@@ -141,7 +151,7 @@ public final class PruneStage implements Stage {
             PruningPlan.GroupPlan gp = plan.group(g.name());
             widths.put(g.name(), gp == null ? g.size() : gp.kept().length);
         }
-        return widths.toString();
+        return widths + (plan.removedBlocks().isEmpty() ? "" : ", blocks removed " + plan.removedBlocks());
     }
 
     /** The fraction of channels a point really removed (the nominal ratio, after the scope's rounding). */

@@ -49,7 +49,7 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
         }
         PruningScope scope = new PruningScope(c.getStringList("prune.scope.match"),
                 c.getStringList("prune.scope.exclude"), c.getInt("prune.scope.min-channels"),
-                c.getInt("prune.scope.round-to"));
+                c.getInt("prune.scope.round-to"), c.getBoolean("prune.scope.remove-blocks"));
         PlanBuilder builder = new PlanBuilder(graph, Importance.score(net, graph, criterion, combine), scope,
                 criterion.configName());
         if (builder.prunable().isEmpty()) {

@@ -11,7 +11,10 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The sensitivity curves as a PNG: val top-1 of the model against the ratio pruned, one line per group. */
+/**
+ * The sensitivity curves as a PNG: val top-1 of the model against the ratio pruned, one line per
+ * group, and one per removable residual block (to ratio 1).
+ */
 final class SensitivityChart {
     private SensitivityChart() {
     }
@@ -30,7 +33,9 @@ final class SensitivityChart {
                 baseline = r.<Double>getAs("top1");
                 continue;
             }
-            curves.computeIfAbsent(group, g -> new TreeMap<>()).put(r.<Double>getAs("ratio"), 100 * r.<Double>getAs("top1"));
+            // a removed residual block is one point at ratio 1
+            String series = r.<Integer>getAs("size") == 1 && r.<Double>getAs("ratio") == 1.0 ? group + " (block)" : group;
+            curves.computeIfAbsent(series, g -> new TreeMap<>()).put(r.<Double>getAs("ratio"), 100 * r.<Double>getAs("top1"));
         }
         for (Map.Entry<String, TreeMap<Double, Double>> e : curves.entrySet()) {
             List<Double> x = new ArrayList<>(List.of(0.0));

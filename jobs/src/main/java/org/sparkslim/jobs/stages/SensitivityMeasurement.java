@@ -12,12 +12,14 @@ import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.ResidualBlock;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 
 /**
- * Measures how one model's val top-1 responds to pruning each group alone at each ratio (on Spark,
- * one task per point), reusing points measured before for exactly the same pruning.
+ * Measures how one model's val top-1 responds to pruning each group alone at each ratio, and to
+ * removing each removable residual block alone (on Spark, one task per point), reusing points
+ * measured before for exactly the same pruning.
  */
 final class SensitivityMeasurement {
     private static final Logger LOG = LoggerFactory.getLogger(SensitivityMeasurement.class);
@@ -39,7 +41,8 @@ final class SensitivityMeasurement {
     }
 
     /**
-     * The baseline and every (prunable group, ratio) point, in that order.
+     * The baseline, every (prunable group, ratio) point and every removable block (size 1, ratio 1,
+     * kept 0), in that order.
      *
      * @param recalibration train images for batch norm recalibration of each variant, or null
      */
@@ -61,6 +64,12 @@ final class SensitivityMeasurement {
                 plans.put(p.key(), plan);
             }
         }
+        for (ResidualBlock block : setup.builder().removableBlocks()) {
+            PruningPlan plan = setup.builder().plan(Map.of(block.name(), 1.0));
+            Point p = new Point(block.name(), 1, 1.0, 0, planKey(plan), 0, 0, 0, false);
+            planned.add(p);
+            plans.put(p.key(), plan);
+        }
         List<SensitivityAnalysis.Task> tasks = new ArrayList<>();
         for (Point p : planned) {
             if (!reusable.containsKey(p.key())) {
@@ -69,8 +78,8 @@ final class SensitivityMeasurement {
         }
         ctx.describe(String.format("scoring %d pruned variants on %d val images (%d reused)", tasks.size(), val.size(),
                 planned.size() - tasks.size()));
-        LOG.info("{} (group, ratio) points: {} to measure on {} val images, {} reused", planned.size(), tasks.size(),
-                val.size(), planned.size() - tasks.size());
+        LOG.info("{} (group or block, ratio) points: {} to measure on {} val images, {} reused", planned.size(),
+                tasks.size(), val.size(), planned.size() - tasks.size());
         long start = System.nanoTime();
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
         for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, recalibration,
@@ -105,6 +114,8 @@ final class SensitivityMeasurement {
     static String planKey(PruningPlan plan) {
         StringBuilder text = new StringBuilder();
         plan.groups().forEach(g -> text.append(g.group()).append(java.util.Arrays.toString(g.kept())).append(';'));
+        // plans without removed blocks keep the keys they had before blocks could be removed
+        plan.removedBlocks().forEach(b -> text.append(b).append("[removed];"));
         return ModelFiles.sha256(text.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 24);
     }
 }

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a concatenation places its inputs' groups side by side (consumers see them at offsets);</li>
  *   <li>a dense layer after flattening sees each channel as {@code height x width} inputs.</li>
  * </ul>
- * The network's output layer produces no group, so its outputs are never pruned.
+ * The network's output layer produces no group, so its outputs are never pruned. The graph also
+ * lists the network's {@link ResidualBlock}s, which depth pruning removes whole.
  */
 public final class ChannelGraph implements Serializable {
     private static final Logger LOG = LoggerFactory.getLogger(ChannelGraph.class);
@@ -53,13 +54,16 @@ public final class ChannelGraph implements Serializable {
     }
 
     private final Map<String, ChannelGroup> groups;
+    private final List<ResidualBlock> blocks;
 
-    private ChannelGraph(Map<String, ChannelGroup> groups) {
+    private ChannelGraph(Map<String, ChannelGroup> groups, List<ResidualBlock> blocks) {
         this.groups = groups;
+        this.blocks = List.copyOf(blocks);
     }
 
     public static ChannelGraph of(ComputationGraph net, Unsupported policy) {
-        return new Builder(net.getConfiguration(), policy).build();
+        return new ChannelGraph(new Builder(net.getConfiguration(), policy).build(),
+                ResidualBlock.find(net.getConfiguration()));
     }
 
     public static ChannelGraph of(ComputationGraph net) {
@@ -85,6 +89,17 @@ public final class ChannelGraph implements Serializable {
 
     public boolean hasGroup(String name) {
         return groups.containsKey(name);
+    }
+
+    /** The residual blocks that can be removed whole, in network order. */
+    public List<ResidualBlock> residualBlocks() {
+        return blocks;
+    }
+
+    public ResidualBlock residualBlock(String name) {
+        return blocks.stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("no removable residual block '" + name + "'; blocks are "
+                        + blocks.stream().map(ResidualBlock::name).toList()));
     }
 
     /** A group under construction; additions merge groups with union-find. */
@@ -124,7 +139,7 @@ public final class ChannelGraph implements Serializable {
             this.policy = policy;
         }
 
-        ChannelGraph build() {
+        Map<String, ChannelGroup> build() {
             for (String input : conf.getNetworkInputs()) {
                 spaces.put(input, List.of(pinned("input " + input, -1, "it is the network input")));
             }
@@ -144,7 +159,7 @@ public final class ChannelGraph implements Serializable {
                     .filter(n -> n.members.stream().anyMatch(m -> m.role() == Role.PRODUCER))
                     .forEach(n -> groups.put(n.name,
                             new ChannelGroup(n.name, n.size, n.members, n.pinnedBy == null, n.pinnedBy)));
-            return new ChannelGraph(groups);
+            return groups;
         }
 
         private List<List<Node>> inputSpaces(String v) {

@@ -2,11 +2,16 @@ package org.sparkslim.compression.prune;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.IntStream;
 
-/** Turns per-group ratios and channel scores into a {@link PruningPlan}: each group keeps its top-scored channels. */
+/**
+ * Turns per-group ratios and channel scores into a {@link PruningPlan}: each group keeps its
+ * top-scored channels; a residual block in scope is removed when its ratio is 1.
+ */
 public final class PlanBuilder {
     private final ChannelGraph graph;
     private final Map<String, double[]> scores;
@@ -25,12 +30,25 @@ public final class PlanBuilder {
         return graph.prunableGroups().stream().filter(scope::allows).toList();
     }
 
-    /** @param ratios fraction of channels to remove, by group name; groups not named are left alone */
+    /** The residual blocks this builder may remove (none unless the scope allows removing blocks). */
+    public List<ResidualBlock> removableBlocks() {
+        return graph.residualBlocks().stream().filter(scope::allows).toList();
+    }
+
+    /**
+     * @param ratios fraction of channels to remove, by group name, and 1 for each block to remove, by
+     *     block name; groups and blocks not named are left alone
+     */
     public PruningPlan plan(Map<String, Double> ratios) {
+        List<String> removed = removableBlocks().stream().filter(b -> ratios.getOrDefault(b.name(), 0.0) >= 1)
+                .map(ResidualBlock::name).toList();
+        Set<String> removedVertices = new HashSet<>();
+        removed.forEach(name -> removedVertices.addAll(graph.residualBlock(name).branch()));
         List<PruningPlan.GroupPlan> groups = new ArrayList<>();
         for (ChannelGroup group : prunable()) {
             Double ratio = ratios.get(group.name());
-            if (ratio == null || ratio <= 0) {
+            // a group made inside a removed block goes with it
+            if (ratio == null || ratio <= 0 || removedVertices.containsAll(group.producers())) {
                 continue;
             }
             PruningPlan.GroupPlan gp = keepTop(group, scope.keptChannels(group.size(), ratio));
@@ -38,7 +56,7 @@ public final class PlanBuilder {
                 groups.add(gp);
             }
         }
-        return new PruningPlan(criterion, groups);
+        return new PruningPlan(criterion, groups, removed);
     }
 
     /** The channel counts the scope lets {@code group} keep, largest (its full size) first. */

@@ -9,18 +9,22 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkslim.compression.model.GraphEdit;
 
 /**
  * Applies a {@link PruningPlan}: builds a new, narrower {@link ComputationGraph} of the same layout
- * and copies the kept slices of every parameter (batch norm statistics included) into it. The
- * original network is not modified.
+ * (less the removed residual blocks, whose additions are bypassed) and copies the kept slices of
+ * every parameter (batch norm statistics included) into it. The original network is not modified.
  */
 public final class Pruner {
     private Pruner() {
     }
 
-    /** The kept input and output positions of every layer the plan narrows. */
-    private record Narrowing(Map<String, int[]> in, Map<String, int[]> out) {
+    /**
+     * The kept input and output positions of every layer the plan narrows, and each vertex removed
+     * with its block mapped to the vertex its readers read instead.
+     */
+    private record Narrowing(Map<String, int[]> in, Map<String, int[]> out, Map<String, String> removed) {
         boolean touches(String vertex) {
             return in.containsKey(vertex) || out.containsKey(vertex);
         }
@@ -31,7 +35,8 @@ public final class Pruner {
         ComputationGraph pruned = new ComputationGraph(narrowedConfiguration(net, narrowing));
         pruned.init();
         for (org.deeplearning4j.nn.graph.vertex.GraphVertex vertex : net.getVertices()) {
-            if (!vertex.hasLayer() || vertex.getLayer().numParams() == 0) {
+            if (!vertex.hasLayer() || vertex.getLayer().numParams() == 0
+                    || narrowing.removed().containsKey(vertex.getVertexName())) {
                 continue;
             }
             String name = vertex.getVertexName();
@@ -74,7 +79,12 @@ public final class Pruner {
                 flatten.setNumChannels(keptIn.length / (flatten.getInputHeight() * flatten.getInputWidth()));
             }
         }
-        return conf;
+        if (narrowing.removed().isEmpty()) {
+            return conf;
+        }
+        GraphEdit edit = new GraphEdit(conf);
+        edit.bypass(narrowing.removed());
+        return edit.configuration();
     }
 
     private static Narrowing narrowing(ComputationGraph net, PruningPlan plan) {
@@ -110,7 +120,17 @@ public final class Pruner {
                 }
             }
         }
-        return new Narrowing(kept(inMasks), kept(outMasks));
+        Map<String, String> removed = new HashMap<>();
+        for (String name : plan.removedBlocks()) {
+            if (graph.residualBlocks().stream().noneMatch(b -> b.name().equals(name))) {
+                throw new IllegalArgumentException("the plan removes residual block '" + name
+                        + "', which this network does not have; was the plan made for another model?");
+            }
+            ResidualBlock block = graph.residualBlock(name);
+            removed.put(block.name(), block.input());
+            block.branch().forEach(v -> removed.put(v, block.input()));
+        }
+        return new Narrowing(kept(inMasks), kept(outMasks), removed);
     }
 
     private static void drop(Map<String, boolean[]> masks, String vertex, int width, boolean[] keep, int offset,

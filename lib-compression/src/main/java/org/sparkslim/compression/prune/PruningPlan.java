@@ -1,25 +1,39 @@
 package org.sparkslim.compression.prune;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Which channels of which groups to keep: a value that can be saved as JSON next to the model,
- * read back, and replayed on the same network ({@link Pruner#apply}).
+ * Which channels of which groups to keep, and which residual blocks to remove: a value that can be
+ * saved as JSON next to the model, read back, and replayed on the same network ({@link Pruner#apply}).
  *
- * @param criterion how the channels were ranked (for the record)
- * @param groups    the groups that lose channels; any other group keeps all of its channels
+ * @param criterion     how the channels were ranked (for the record)
+ * @param groups        the groups that lose channels; any other group keeps all of its channels
+ * @param removedBlocks the {@link ResidualBlock}s removed whole, by name (absent in plans without any)
  */
-public record PruningPlan(String criterion, List<GroupPlan> groups) implements Serializable {
+public record PruningPlan(String criterion, List<GroupPlan> groups, List<String> removedBlocks)
+        implements Serializable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public PruningPlan {
         groups = List.copyOf(groups);
+        removedBlocks = removedBlocks == null ? List.of() : List.copyOf(removedBlocks);
+    }
+
+    /** A plan that only narrows channel groups. */
+    public PruningPlan(String criterion, List<GroupPlan> groups) {
+        this(criterion, groups, List.of());
+    }
+
+    /** True when replaying the plan would leave the network as it is. */
+    @JsonIgnore
+    public boolean isEmpty() {
+        return groups.isEmpty() && removedBlocks.isEmpty();
     }
 
     /** One group: its name and size in the original network, and the kept channel indices (ascending). */
@@ -60,14 +74,6 @@ public record PruningPlan(String criterion, List<GroupPlan> groups) implements S
 
     public GroupPlan group(String name) {
         return groups.stream().filter(g -> g.group().equals(name)).findFirst().orElse(null);
-    }
-
-    /** This plan and {@code other}'s groups; a group in both takes {@code other}'s. */
-    public PruningPlan with(GroupPlan other) {
-        List<GroupPlan> merged = new ArrayList<>(
-                groups.stream().filter(g -> !g.group().equals(other.group())).toList());
-        merged.add(other);
-        return new PruningPlan(criterion, merged);
     }
 
     public String toJson() {

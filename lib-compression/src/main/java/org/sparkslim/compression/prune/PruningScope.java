@@ -8,11 +8,12 @@ import org.sparkslim.compression.util.NamePatterns;
 /**
  * Which groups may be pruned and how far: vertex-name patterns ({@code *} and {@code ?} wildcards)
  * that a group's producers must match (include) and must not match (exclude), the fewest channels a
- * group keeps, and a multiple that kept channel counts are rounded to (hardware likes multiples of 4
- * or 8).
+ * group keeps, a multiple that kept channel counts are rounded to (hardware likes multiples of 4
+ * or 8), and whether whole residual blocks may be removed (those whose branch convolutions the
+ * patterns all allow).
  */
-public record PruningScope(List<String> include, List<String> exclude, int minChannels, int roundTo)
-        implements Serializable {
+public record PruningScope(List<String> include, List<String> exclude, int minChannels, int roundTo,
+                           boolean removeBlocks) implements Serializable {
     public static final PruningScope ALL = new PruningScope(List.of("*"), List.of(), 1, 1);
 
     public PruningScope {
@@ -23,17 +24,24 @@ public record PruningScope(List<String> include, List<String> exclude, int minCh
         }
     }
 
+    /** A scope that narrows channel groups only. */
+    public PruningScope(List<String> include, List<String> exclude, int minChannels, int roundTo) {
+        this(include, exclude, minChannels, roundTo, false);
+    }
+
     /** A prunable group all of whose producers are included and none excluded. */
     public boolean allows(ChannelGroup group) {
-        if (!group.prunable()) {
-            return false;
-        }
-        for (String producer : group.producers()) {
-            if (!NamePatterns.matchesAny(include, producer) || NamePatterns.matchesAny(exclude, producer)) {
-                return false;
-            }
-        }
-        return true;
+        return group.prunable() && allowsAll(group.producers());
+    }
+
+    /** A block, when blocks may be removed and its branch's convolutions are all included and none excluded. */
+    public boolean allows(ResidualBlock block) {
+        return removeBlocks && allowsAll(block.convolutions());
+    }
+
+    private boolean allowsAll(List<String> vertices) {
+        return vertices.stream().allMatch(v -> NamePatterns.matchesAny(include, v)
+                && !NamePatterns.matchesAny(exclude, v));
     }
 
     /** How many of {@code size} channels to keep when pruning {@code ratio} of them. */

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #uniform}: one ratio for every prunable group;</li>
  *   <li>{@link #fromSensitivity}: a threshold on each group's measured accuracy drop; each group is
- *   pruned as far as its sensitivity curve (interpolated linearly) stays under the threshold.</li>
+ *   pruned as far as its sensitivity curve (interpolated linearly) stays under the threshold, and each
+ *   removable residual block whose removal drops less is removed.</li>
  * </ul>
  * and without bisection:
  * <ul>
@@ -58,8 +59,9 @@ public final class RatioSolver {
     }
 
     /**
-     * Walks down from the full network one width step at a time (the scope's allowed widths), always
-     * taking the step with the smallest predicted drop per MAC saved, and stops at the target. A
+     * Walks down from the full network one step at a time (a group narrowed to its next allowed width,
+     * or a removable residual block removed whole), always taking the step with the smallest predicted
+     * drop per MAC saved, and stops at the target. A
      * threshold's per-group ratios are rounded to allowed widths independently, which with coarse
      * rounding (multiples of 16) can turn a small difference in sensitivity into a whole step of
      * channels; here every candidate is a width the plan can hold, so the ranking is kept.
@@ -73,31 +75,28 @@ public final class RatioSolver {
         checkTarget(targetReduction);
         double low = targetReduction * (1 - tolerance);
         double high = targetReduction * (1 + tolerance);
-        List<ChannelGroup> groups = builder.prunable().stream().filter(g -> curves.containsKey(g.name())).toList();
+        List<Unit> units = units().stream().filter(u -> curves.containsKey(u.name())).toList();
         Map<String, Integer> kept = new LinkedHashMap<>();
-        Map<String, int[]> allowed = new LinkedHashMap<>();
-        groups.forEach(g -> {
-            kept.put(g.name(), g.size());
-            allowed.put(g.name(), builder.allowedWidths(g));
-        });
-        Solution current = solution(ratiosOf(kept));
+        units.forEach(u -> kept.put(u.name(), u.size()));
+        Solution current = solution(ratiosOf(units, kept));
         while (current.reduction() < low) {
             List<Step> steps = new ArrayList<>();
-            for (ChannelGroup g : groups) {
-                List<double[]> curve = curves.get(g.name());
-                int width = kept.get(g.name());
-                int next = nextWidth(allowed.get(g.name()), width);
-                if (next == width || 1 - next / (double) g.size() > maxRatio(curve)) {
+            for (Unit u : units) {
+                List<double[]> curve = curves.get(u.name());
+                int width = kept.get(u.name());
+                int next = nextWidth(u.allowedWidths(), width);
+                if (next == width || 1 - next / (double) u.size() > maxRatio(curve)) {
                     continue;
                 }
-                kept.put(g.name(), next);
-                Solution after = solution(ratiosOf(kept));
-                kept.put(g.name(), width);
+                kept.put(u.name(), next);
+                Solution after = solution(ratiosOf(units, kept));
+                kept.put(u.name(), width);
+                // zero for a group inside a removed block: its MACs went with the block
                 double saved = after.reduction() - current.reduction();
                 if (saved > 0) {
-                    double cost = dropAt(curve, 1 - next / (double) g.size())
-                            - dropAt(curve, 1 - width / (double) g.size());
-                    steps.add(new Step(g.name(), next, after, cost, saved));
+                    double cost = dropAt(curve, 1 - next / (double) u.size())
+                            - dropAt(curve, 1 - width / (double) u.size());
+                    steps.add(new Step(u.name(), next, after, cost, saved));
                 }
             }
             // land within the tolerance as cheaply as possible; until then, the best drop per MAC among
@@ -119,7 +118,21 @@ public final class RatioSolver {
         return current;
     }
 
-    /** Narrowing one group to {@code width}: the plan after it, its predicted drop and the MACs it saves. */
+    /**
+     * What the greedy walk narrows one step at a time: a channel group (its channel count, down its
+     * allowed widths) or a removable residual block (size 1: kept or removed).
+     */
+    private record Unit(String name, int size, int[] allowedWidths) {
+    }
+
+    private List<Unit> units() {
+        List<Unit> units = new ArrayList<>();
+        builder.prunable().forEach(g -> units.add(new Unit(g.name(), g.size(), builder.allowedWidths(g))));
+        builder.removableBlocks().forEach(b -> units.add(new Unit(b.name(), 1, new int[] {1, 0})));
+        return units;
+    }
+
+    /** Narrowing one unit to {@code width}: the plan after it, its predicted drop and the MACs it saves. */
     private record Step(String group, int width, Solution after, double cost, double saved) {
         double costPerMac() {
             return cost / saved;
@@ -136,12 +149,9 @@ public final class RatioSolver {
         return width;
     }
 
-    private Map<String, Double> ratiosOf(Map<String, Integer> kept) {
+    private static Map<String, Double> ratiosOf(List<Unit> units, Map<String, Integer> kept) {
         Map<String, Double> ratios = new LinkedHashMap<>();
-        for (ChannelGroup g : builder.prunable()) {
-            Integer k = kept.get(g.name());
-            ratios.put(g.name(), k == null ? 0.0 : 1 - k / (double) g.size());
-        }
+        units.forEach(u -> ratios.put(u.name(), 1 - kept.get(u.name()) / (double) u.size()));
         return ratios;
     }
 
@@ -195,6 +205,10 @@ public final class RatioSolver {
         for (ChannelGroup g : builder.prunable()) {
             List<double[]> curve = curves.get(g.name());
             ratios.put(g.name(), curve == null ? 0.0 : ratioAt(curve, threshold));
+        }
+        for (ResidualBlock b : builder.removableBlocks()) {
+            List<double[]> curve = curves.get(b.name());
+            ratios.put(b.name(), curve != null && dropAt(curve, 1) <= threshold ? 1.0 : 0.0);
         }
         return ratios;
     }

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.sparkslim.compression.model.GraphEdit;
 
 /**
  * Folds each batch norm into the convolution before it, for inference: with {@code s = gamma / std},

@@ -29,6 +29,7 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.sparkslim.compression.model.GraphEdit;
 import org.sparkslim.compression.util.NamePatterns;
 
 /**

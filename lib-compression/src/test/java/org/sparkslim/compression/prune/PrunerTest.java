@@ -114,6 +114,82 @@ class PrunerTest {
         assertEquals(pruned.outputSingle(false, x), reloaded.outputSingle(false, x), family + ": saves and loads");
     }
 
+    /**
+     * Removing residual blocks (with channels pruned around them) equals the original network with those
+     * blocks' branches silenced: their last batch norm's scale and shift at zero, so each addition passes
+     * its input on.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "mobilenetv2"})
+    void removedBlocksEqualTheOriginalWithTheirBranchesSilenced(String family) {
+        ComputationGraph net = TestNetworks.zoo(family);
+        ChannelGraph graph = ChannelGraph.of(net);
+        List<ResidualBlock> blocks = graph.residualBlocks();
+        // resnet20: every block without a projection shortcut (3 + 2 + 2); mobilenetv2: stride 1 and in = out
+        assertEquals(family.equals("resnet20") ? 7 : 5, blocks.size(), blocks.toString());
+        // all but the second: consecutive blocks go too (in mobilenetv2 one block's addition is the next one's input)
+        List<String> removed = java.util.stream.IntStream.range(0, blocks.size()).filter(i -> i != 1)
+                .mapToObj(i -> blocks.get(i).name()).toList();
+        PruningPlan channels = randomPlan(graph, 11);
+        PruningPlan plan = new PruningPlan(channels.criterion(), channels.groups(), removed);
+
+        ComputationGraph pruned = Pruner.apply(net, plan);
+        ComputationGraph reference = zeroRemoved(net, graph, channels);
+        for (String name : removed) {
+            List<String> branch = graph.residualBlock(name).branch();
+            Layer bn = reference.getLayer(branch.get(branch.size() - 1));
+            assertTrue(bn.conf().getLayer() instanceof BatchNormalization, name + " ends in " + bn);
+            bn.setParam("gamma", bn.getParam("gamma").mul(0));
+            bn.setParam("beta", bn.getParam("beta").mul(0));
+            branch.forEach(v -> assertFalse(pruned.getConfiguration().getVertices().containsKey(v), v + " removed"));
+        }
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28).subi(0.5).muli(2);
+        assertTrue(maxDiff(pruned.outputSingle(false, x), reference.outputSingle(false, x)) < 1e-5,
+                family + ": outputs differ");
+        assertEquals(ModelCost.of(Pruner.prunedConfiguration(net, plan), SHAPE, 0).macs(),
+                ModelCost.of(pruned, SHAPE).macs(), family + ": the estimate is the built network's cost");
+        ComputationGraph reloaded = ModelFiles.fromBytes(ModelFiles.toBytes(pruned), "test");
+        assertEquals(pruned.outputSingle(false, x), reloaded.outputSingle(false, x), family + ": saves and loads");
+        PruningPlan read = PruningPlan.fromJson(plan.toJson(), "test");
+        assertEquals(plan, read);
+    }
+
+    @Test
+    void removingAResNetBlockSavesItsTwoConvolutions() {
+        ComputationGraph net = TestNetworks.zoo("resnet20");
+        long dense = ModelCost.of(net, SHAPE).macs();
+        long without = ModelCost.of(Pruner.apply(net, new PruningPlan("none", List.of(),
+                List.of("stage1.block2.add"))), SHAPE).macs();
+        assertEquals(2L * 28 * 28 * 16 * 16 * 9, dense - without, "two 3x3 16 -> 16 convolutions at 28x28");
+
+        IllegalArgumentException projected = assertThrows(IllegalArgumentException.class, () -> Pruner.apply(net,
+                new PruningPlan("none", List.of(), List.of("stage2.block1.add"))));
+        assertTrue(projected.getMessage().contains("'stage2.block1.add'"), projected.getMessage());
+        assertEquals(List.of(), PruningPlan.fromJson("{\"criterion\": \"l1_norm\", \"groups\": []}", "old plan")
+                .removedBlocks(), "plans written before blocks could be removed still read");
+    }
+
+    @Test
+    void blocksAreRemovableOnlyWhenTheScopeSaysSo() {
+        ComputationGraph net = TestNetworks.zoo("resnet20");
+        ChannelGraph graph = ChannelGraph.of(net);
+        Map<String, double[]> scores = Importance.score(net, graph, Criterion.L1_NORM, Importance.Combine.MEAN);
+        Map<String, Double> removeAll = new HashMap<>();
+        graph.residualBlocks().forEach(b -> removeAll.put(b.name(), 1.0));
+        assertTrue(new PlanBuilder(graph, scores, PruningScope.ALL, "l1_norm").plan(removeAll).isEmpty());
+
+        PruningScope stage1Kept = new PruningScope(List.of("*"), List.of("stage1.*"), 1, 1, true);
+        PlanBuilder builder = new PlanBuilder(graph, scores, stage1Kept, "l1_norm");
+        assertEquals(List.of("stage2.block2.add", "stage2.block3.add", "stage3.block2.add", "stage3.block3.add"),
+                builder.removableBlocks().stream().map(ResidualBlock::name).toList());
+        Map<String, Double> ratios = new HashMap<>(Map.of("stage2.block2.add", 1.0, "stage2.block2.conv1", 0.5,
+                "stage2.block3.conv1", 0.5));
+        PruningPlan plan = builder.plan(ratios);
+        assertEquals(List.of("stage2.block2.add"), plan.removedBlocks());
+        assertEquals(List.of("stage2.block3.conv1"), plan.groups().stream().map(PruningPlan.GroupPlan::group).toList(),
+                "the removed block's inner group goes with it");
+    }
+
     /** The channels of the last group before pooling that survive, as positions in the original features. */
     static long[] keptOfOutputGroup(ChannelGraph graph, PruningPlan plan, ComputationGraph net) {
         for (ChannelGroup g : graph.groups()) {

@@ -130,4 +130,33 @@ class RatioSolverTest {
         s.ratios().values().forEach(r -> assertTrue(r <= 0.25 + 1e-9, s.ratios().toString()));
         assertTrue(s.reduction() < 0.5, "the target is out of reach: " + s.reduction());
     }
+
+    /** resnet20 in 16-channel steps with its removable blocks as candidates, one curve point each. */
+    private static Map<String, List<double[]>> blockCurves(PlanBuilder builder, Map<String, Double> blockDrops) {
+        Map<String, List<double[]>> curves = new HashMap<>(curves(builder, Map.of()));
+        builder.removableBlocks().forEach(b -> curves.put(b.name(),
+                List.<double[]>of(new double[] {1.0, blockDrops.getOrDefault(b.name(), 1.0)})));
+        return curves;
+    }
+
+    @Test
+    void greedyRemovesBlocksThatCostLessPerMacThanChannels() {
+        ComputationGraph net = TestNetworks.zoo("resnet20");
+        PruningScope scope = new PruningScope(List.of("*"), List.of(), 16, 16, true);
+        PlanBuilder[] builder = new PlanBuilder[1];
+        RatioSolver solver = solver(net, scope, builder);
+        Map<String, List<double[]>> curves = blockCurves(builder[0],
+                Map.of("stage1.block2.add", 0.001, "stage1.block3.add", 0.002));
+        RatioSolver.Solution s = solver.greedyFromSensitivity(curves, 0.5, 0.01);
+        assertEquals(List.of("stage1.block2.add", "stage1.block3.add"), s.plan().removedBlocks(), s.ratios().toString());
+        assertEquals(0.5, s.reduction(), 0.005);
+        assertTrue(s.plan().groups().stream().noneMatch(g -> g.group().startsWith("stage1.block2.")
+                || g.group().startsWith("stage1.block3.")), "no group inside a removed block is narrowed");
+        long macs = ModelCost.of(Pruner.apply(net, s.plan()), TestNetworks.FASHION).macs();
+        assertEquals(1 - s.reduction(), macs / (double) ModelCost.of(net, TestNetworks.FASHION).macs(), 1e-12);
+
+        RatioSolver.Solution threshold = solver.fromSensitivity(curves, 0.5, 0.01);
+        assertEquals(List.of("stage1.block2.add", "stage1.block3.add"), threshold.plan().removedBlocks(),
+                "a threshold above both blocks' drops removes them and no other block");
+    }
 }
