@@ -186,8 +186,17 @@ class PruningPipelineTest {
         // no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach (docs/PRUNING.md)
         assertEquals(1, table("finetune", "history.parquet").count());
 
+        // a stage checkpoint named by its path (as another run's would be) teaches the same
+        ComputationGraph byPath = finetuneAgain("finetune.teacher=\"" + runDir.resolve("train") + "\"");
+        assertEquals(distilled.params(), byPath.params());
+
         ConfigException missing = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.teacher=teacher-net"));
         assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());
+        Path nowhere = runDir.resolve("no-such-run/train");
+        ConfigException absent = assertThrows(ConfigException.class,
+                () -> run(TUNE, "finetune.teacher=\"" + nowhere + "\""));
+        assertTrue(absent.getMessage().contains(nowhere + "'") && absent.getMessage().contains("not a completed"),
+                absent.getMessage());
         ConfigException hot = assertThrows(ConfigException.class,
                 () -> run(TUNE, "finetune.teacher=train", "distill.temperature=0"));
         assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),

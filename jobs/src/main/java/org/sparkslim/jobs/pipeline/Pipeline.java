@@ -55,8 +55,9 @@ public final class Pipeline {
             for (String input : stage.inputs(config)) {
                 String sig = signatures.containsKey(input) ? signatures.get(input)
                         : run.completedSignature(input).orElseThrow(() -> new ConfigException("stage '" + stage.name()
-                        + "' reads '" + input + "', which is neither listed before it in pipeline.stages nor completed in "
-                        + run.root()));
+                        + "' reads '" + input + "', which " + (input.contains("/")
+                        ? "is not a completed stage checkpoint (" + run.stage(input) + ")"
+                        : "is neither listed before it in pipeline.stages nor completed in " + run.root())));
                 inputs.put(input, sig);
             }
             String signature = Signature.of(stage, config, inputs, codeVersion);

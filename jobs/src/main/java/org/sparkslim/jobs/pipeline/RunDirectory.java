@@ -53,8 +53,12 @@ public final class RunDirectory {
         return fs;
     }
 
+    /**
+     * A stage's checkpoint directory: this run's stage of that name, or, when the name is a path (it
+     * contains '/'), that directory, a stage checkpoint of another run on the same file system.
+     */
     public Path stage(String name) {
-        return new Path(root, name);
+        return name.contains("/") ? fs.makeQualified(new Path(name)) : new Path(root, name);
     }
 
     /** The signature of a completed checkpoint, or empty when the stage has none. */

@@ -75,7 +75,13 @@ public final class ExportStage implements Stage {
     public List<String> inputs(Config config) {
         List<String> inputs = new ArrayList<>();
         inputs.add("prepare-data");
-        inputs.addAll(config.getStringList("export.models"));
+        for (String stage : config.getStringList("export.models")) {
+            if (stage.contains("/")) {
+                // exports are named after their stage: <stage>-<model>.onnx
+                throw new ConfigException("export.models: '" + stage + "' is a path; name stages of this run");
+            }
+            inputs.add(stage);
+        }
         return inputs;
     }
 
