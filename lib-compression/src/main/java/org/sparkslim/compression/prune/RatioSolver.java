@@ -61,10 +61,10 @@ public final class RatioSolver {
     /**
      * Walks down from the full network one step at a time (a group narrowed to its next allowed width,
      * or a removable residual block removed whole), always taking the step with the smallest predicted
-     * drop per MAC saved, and stops at the target. A
-     * threshold's per-group ratios are rounded to allowed widths independently, which with coarse
-     * rounding (multiples of 16) can turn a small difference in sensitivity into a whole step of
-     * channels; here every candidate is a width the plan can hold, so the ranking is kept.
+     * drop per MAC saved, and stops at the target. A threshold's per-group ratios are rounded to
+     * allowed widths independently, which with coarse rounding (multiples of 16) can turn a small
+     * difference in sensitivity into a whole step of channels; here every candidate is a width the
+     * plan can hold, so the ranking is kept.
      * Predicted drops are the groups' single-group drops (curve envelope, linear between points),
      * added; a group is never pruned past the largest ratio its curve measured.
      *
