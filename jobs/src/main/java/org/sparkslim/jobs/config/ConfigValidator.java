@@ -70,21 +70,20 @@ public final class ConfigValidator {
     private static String typeFault(ConfigValue expected, ConfigValue value) {
         ConfigValueType want = expected.valueType();
         ConfigValueType got = value.valueType();
+        if (want == ConfigValueType.NUMBER) {
+            Double number = number(value);
+            if (number == null) {
+                return "expected a number, got " + describe(value);
+            }
+            // a count (the default is written as a whole number) would be truncated by getInt
+            boolean count = expected.unwrapped() instanceof Integer || expected.unwrapped() instanceof Long;
+            return count && number != Math.rint(number) ? "expected a whole number, got " + describe(value) : null;
+        }
         if (want == got) {
             return null;
         }
         Object raw = value.unwrapped();
         switch (want) {
-            case NUMBER:
-                if (got == ConfigValueType.STRING) {
-                    try {
-                        Double.parseDouble((String) raw);
-                        return null;
-                    } catch (NumberFormatException ignored) {
-                        // reported below
-                    }
-                }
-                return "expected a number, got " + describe(value);
             case BOOLEAN:
                 if (got == ConfigValueType.STRING && Set.of("true", "false", "yes", "no", "on", "off").contains(raw)) {
                     return null;
@@ -99,6 +98,22 @@ public final class ConfigValidator {
             default:
                 return "expected " + want.name().toLowerCase() + ", got " + describe(value);
         }
+    }
+
+    /** The value as a number (HOCON keeps {@code --set k=2.5} and quoted numbers as strings), or null. */
+    private static Double number(ConfigValue value) {
+        Object raw = value.unwrapped();
+        if (raw instanceof Number n) {
+            return n.doubleValue();
+        }
+        if (raw instanceof String s) {
+            try {
+                return Double.parseDouble(s);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
     }
 
     private static String describe(ConfigValue value) {

@@ -53,6 +53,17 @@ class RunConfigTest {
     }
 
     @Test
+    void countsMustBeWholeNumbers() throws IOException {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> RunConfig.load(write("train.epochs = 2.5\n"), List.of("finetune.epochs=1.5")));
+        assertTrue(e.getMessage().contains("'train.epochs'") && e.getMessage().contains("'finetune.epochs'")
+                && e.getMessage().contains("expected a whole number"), e.getMessage());
+        Config c = RunConfig.load(null, List.of("train.epochs=3.0", "train.learning-rate=0.05", "finetune.epochs=2"));
+        assertEquals(3, c.getInt("train.epochs"));
+        assertEquals(0.05, c.getDouble("train.learning-rate"), 1e-12);
+    }
+
+    @Test
     void overridesAreValidatedToo() {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> RunConfig.load(null, List.of("evaluate.batchsize=64")));
