@@ -18,6 +18,8 @@ import org.sparkslim.compression.util.Suggestions;
 public final class ConfigValidator {
     /** Sections whose keys are the user's own (Spark settings, width slots). */
     static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths");
+    /** Fractions whose default is whole ("1.0", which HOCON reads as the integer 1); other integer defaults are counts. */
+    static final Set<String> WHOLE_DEFAULT_FRACTIONS = Set.of("model.width-multiplier", "distill.temperature");
 
     private ConfigValidator() {
     }
@@ -42,7 +44,7 @@ public final class ConfigValidator {
                 continue; // a null default ("not set") takes any value; the stage that reads it checks it
             }
             ConfigValue expected = reference.getValue(key);
-            String typeFault = typeFault(expected, value);
+            String typeFault = typeFault(key, expected, value);
             if (typeFault != null) {
                 faults.add("key '" + key + "'" + where(value) + ": " + typeFault);
             }
@@ -67,7 +69,7 @@ public final class ConfigValidator {
     }
 
     /** Null when {@code value} may stand where the reference has {@code expected}. */
-    private static String typeFault(ConfigValue expected, ConfigValue value) {
+    private static String typeFault(String key, ConfigValue expected, ConfigValue value) {
         ConfigValueType want = expected.valueType();
         ConfigValueType got = value.valueType();
         if (want == ConfigValueType.NUMBER) {
@@ -75,8 +77,9 @@ public final class ConfigValidator {
             if (number == null) {
                 return "expected a number, got " + describe(value);
             }
-            // a count (the default is written as a whole number) would be truncated by getInt
-            boolean count = expected.unwrapped() instanceof Integer || expected.unwrapped() instanceof Long;
+            // a count (an integer default) would be truncated by getInt
+            boolean count = (expected.unwrapped() instanceof Integer || expected.unwrapped() instanceof Long)
+                    && !WHOLE_DEFAULT_FRACTIONS.contains(key);
             return count && number != Math.rint(number) ? "expected a whole number, got " + describe(value) : null;
         }
         if (want == got) {

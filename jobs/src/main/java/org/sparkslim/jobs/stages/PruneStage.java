@@ -5,8 +5,10 @@ import static org.apache.spark.sql.functions.col;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -121,8 +123,7 @@ public final class PruneStage implements Stage {
                 widthsAfter(setup, solution.plan()), shape)));
         List<Row> rows = new ArrayList<>();
         for (ChannelGroup g : setup.graph().groups()) {
-            PruningPlan.GroupPlan gp = solution.plan().group(g.name());
-            int kept = gp == null ? g.size() : gp.kept().length;
+            int kept = keptChannels(setup, solution.plan(), g);
             rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
         }
         for (ResidualBlock b : setup.builder().removableBlocks()) {
@@ -148,10 +149,20 @@ public final class PruneStage implements Stage {
     private static String widthsAfter(PruningSetup setup, PruningPlan plan) {
         Map<String, Integer> widths = new java.util.LinkedHashMap<>();
         for (ChannelGroup g : setup.graph().groups()) {
-            PruningPlan.GroupPlan gp = plan.group(g.name());
-            widths.put(g.name(), gp == null ? g.size() : gp.kept().length);
+            widths.put(g.name(), keptChannels(setup, plan, g));
         }
         return widths + (plan.removedBlocks().isEmpty() ? "" : ", blocks removed " + plan.removedBlocks());
+    }
+
+    /** How many of a group's channels the plan keeps: none when every producer went with a removed block. */
+    private static int keptChannels(PruningSetup setup, PruningPlan plan, ChannelGroup group) {
+        PruningPlan.GroupPlan gp = plan.group(group.name());
+        if (gp != null) {
+            return gp.kept().length;
+        }
+        Set<String> removed = new HashSet<>();
+        plan.removedBlocks().forEach(b -> removed.addAll(setup.graph().residualBlock(b).branch()));
+        return removed.containsAll(group.producers()) ? 0 : group.size();
     }
 
     /** The fraction of channels a point really removed (the nominal ratio, after the scope's rounding). */

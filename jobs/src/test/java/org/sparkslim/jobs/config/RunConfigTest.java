@@ -58,7 +58,10 @@ class RunConfigTest {
                 () -> RunConfig.load(write("train.epochs = 2.5\n"), List.of("finetune.epochs=1.5")));
         assertTrue(e.getMessage().contains("'train.epochs'") && e.getMessage().contains("'finetune.epochs'")
                 && e.getMessage().contains("expected a whole number"), e.getMessage());
-        Config c = RunConfig.load(null, List.of("train.epochs=3.0", "train.learning-rate=0.05", "finetune.epochs=2"));
+        Config c = RunConfig.load(null, List.of("train.epochs=3.0", "train.learning-rate=0.05", "finetune.epochs=2",
+                "model.width-multiplier=0.5", "distill.temperature=2.5"));
+        assertEquals(0.5, c.getDouble("model.width-multiplier"), 1e-12, "its default 1.0 is not a count");
+        assertEquals(2.5, c.getDouble("distill.temperature"), 1e-12, "nor is 4.0");
         assertEquals(3, c.getInt("train.epochs"));
         assertEquals(0.05, c.getDouble("train.learning-rate"), 1e-12);
     }
