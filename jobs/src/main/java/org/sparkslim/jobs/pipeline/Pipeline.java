@@ -55,7 +55,7 @@ public final class Pipeline {
             for (String input : stage.inputs(config)) {
                 String sig = signatures.containsKey(input) ? signatures.get(input)
                         : run.completedSignature(input).orElseThrow(() -> new ConfigException("stage '" + stage.name()
-                        + "' reads '" + input + "', which " + (input.contains("/")
+                        + "' reads '" + input + "', which " + (RunDirectory.isOtherRun(input)
                         ? "is not a completed stage checkpoint (" + run.stage(input) + ")"
                         : "is neither listed before it in pipeline.stages nor completed in " + run.root())));
                 inputs.put(input, sig);

@@ -54,11 +54,16 @@ public final class RunDirectory {
     }
 
     /**
-     * A stage's checkpoint directory: this run's stage of that name, or, when the name is a path (it
-     * contains '/'), that directory, a stage checkpoint of another run on the same file system.
+     * A stage's checkpoint directory: this run's stage of that name, or, when the name is a path
+     * ({@link #isOtherRun}), that directory, a stage checkpoint of another run on the same file system.
      */
     public Path stage(String name) {
-        return name.contains("/") ? fs.makeQualified(new Path(name)) : new Path(root, name);
+        return isOtherRun(name) ? fs.makeQualified(new Path(name)) : new Path(root, name);
+    }
+
+    /** A stage name that is a path (it contains '/') names another run's checkpoint. */
+    public static boolean isOtherRun(String stageName) {
+        return stageName.contains("/");
     }
 
     /** The signature of a completed checkpoint, or empty when the stage has none. */

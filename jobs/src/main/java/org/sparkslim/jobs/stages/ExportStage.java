@@ -22,6 +22,7 @@ import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
+import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
@@ -76,7 +77,7 @@ public final class ExportStage implements Stage {
         List<String> inputs = new ArrayList<>();
         inputs.add("prepare-data");
         for (String stage : config.getStringList("export.models")) {
-            if (stage.contains("/")) {
+            if (RunDirectory.isOtherRun(stage)) {
                 // exports are named after their stage: <stage>-<model>.onnx
                 throw new ConfigException("export.models: '" + stage + "' is a path; name stages of this run");
             }

@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.col;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,11 +118,12 @@ public final class PruneStage implements Stage {
                 after.macs(), 100 * solution.reduction(), 100 * target, before.params(), after.params()));
 
         ctx.run().writeText(ctx.output(PLAN), solution.plan().toJson());
+        Set<String> removed = setup.graph().branchVertices(solution.plan().removedBlocks());
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", pruned, model.record().family(),
-                widthsAfter(setup, solution.plan()), shape)));
+                widthsAfter(setup, solution.plan(), removed), shape)));
         List<Row> rows = new ArrayList<>();
         for (ChannelGroup g : setup.graph().groups()) {
-            int kept = keptChannels(setup, solution.plan(), g);
+            int kept = keptChannels(solution.plan(), removed, g);
             rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
         }
         for (ResidualBlock b : setup.builder().removableBlocks()) {
@@ -146,23 +146,24 @@ public final class PruneStage implements Stage {
     }
 
     /** Group -> channel count after pruning, for models.parquet. */
-    private static String widthsAfter(PruningSetup setup, PruningPlan plan) {
+    private static String widthsAfter(PruningSetup setup, PruningPlan plan, Set<String> removedVertices) {
         Map<String, Integer> widths = new java.util.LinkedHashMap<>();
         for (ChannelGroup g : setup.graph().groups()) {
-            widths.put(g.name(), keptChannels(setup, plan, g));
+            widths.put(g.name(), keptChannels(plan, removedVertices, g));
         }
         return widths + (plan.removedBlocks().isEmpty() ? "" : ", blocks removed " + plan.removedBlocks());
     }
 
-    /** How many of a group's channels the plan keeps: none when every producer went with a removed block. */
-    private static int keptChannels(PruningSetup setup, PruningPlan plan, ChannelGroup group) {
+    /**
+     * How many of a group's channels the plan keeps: none when every producer is among
+     * {@code removedVertices} (gone with a removed block).
+     */
+    private static int keptChannels(PruningPlan plan, Set<String> removedVertices, ChannelGroup group) {
         PruningPlan.GroupPlan gp = plan.group(group.name());
         if (gp != null) {
             return gp.kept().length;
         }
-        Set<String> removed = new HashSet<>();
-        plan.removedBlocks().forEach(b -> removed.addAll(setup.graph().residualBlock(b).branch()));
-        return removed.containsAll(group.producers()) ? 0 : group.size();
+        return removedVertices.containsAll(group.producers()) ? 0 : group.size();
     }
 
     /** The fraction of channels a point really removed (the nominal ratio, after the scope's rounding). */

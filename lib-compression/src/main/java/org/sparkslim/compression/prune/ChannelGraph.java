@@ -3,9 +3,11 @@ package org.sparkslim.compression.prune;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -100,6 +102,13 @@ public final class ChannelGraph implements Serializable {
         return blocks.stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("no removable residual block '" + name + "'; blocks are "
                         + blocks.stream().map(ResidualBlock::name).toList()));
+    }
+
+    /** The branch vertices of the named blocks: what removing them deletes. */
+    public Set<String> branchVertices(List<String> blockNames) {
+        Set<String> vertices = new HashSet<>();
+        blockNames.forEach(name -> vertices.addAll(residualBlock(name).branch()));
+        return vertices;
     }
 
     /** A group under construction; additions merge groups with union-find. */

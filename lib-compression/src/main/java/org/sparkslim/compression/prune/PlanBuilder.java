@@ -2,7 +2,6 @@ package org.sparkslim.compression.prune;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,8 +41,7 @@ public final class PlanBuilder {
     public PruningPlan plan(Map<String, Double> ratios) {
         List<String> removed = removableBlocks().stream().filter(b -> ratios.getOrDefault(b.name(), 0.0) >= 1)
                 .map(ResidualBlock::name).toList();
-        Set<String> removedVertices = new HashSet<>();
-        removed.forEach(name -> removedVertices.addAll(graph.residualBlock(name).branch()));
+        Set<String> removedVertices = graph.branchVertices(removed);
         List<PruningPlan.GroupPlan> groups = new ArrayList<>();
         for (ChannelGroup group : prunable()) {
             Double ratio = ratios.get(group.name());

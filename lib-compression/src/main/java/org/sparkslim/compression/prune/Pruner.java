@@ -122,11 +122,9 @@ public final class Pruner {
         }
         Map<String, String> removed = new HashMap<>();
         for (String name : plan.removedBlocks()) {
-            if (graph.residualBlocks().stream().noneMatch(b -> b.name().equals(name))) {
-                throw new IllegalArgumentException("the plan removes residual block '" + name
-                        + "', which this network does not have; was the plan made for another model?");
-            }
-            ResidualBlock block = graph.residualBlock(name);
+            ResidualBlock block = graph.residualBlocks().stream().filter(b -> b.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("the plan removes residual block '" + name
+                            + "', which this network does not have; was the plan made for another model?"));
             removed.put(block.name(), block.input());
             block.branch().forEach(v -> removed.put(v, block.input()));
         }
