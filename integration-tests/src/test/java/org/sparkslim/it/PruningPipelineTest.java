@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.jobs.config.ConfigException;
@@ -168,8 +169,8 @@ class PruningPipelineTest {
             "prune.bn-recalibration-images=200");
 
     /** Runs {@link #TUNE} with {@code setting}, checks that only fine-tuning ran, and returns its model. */
-    static ComputationGraph finetuneAgain(String setting) throws Exception {
-        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(run(TUNE, setting)), "only fine-tuning reruns");
+    static ComputationGraph finetuneAgain(String... settings) throws Exception {
+        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(run(TUNE, settings)), "only fine-tuning reruns");
         return finetuned();
     }
 
@@ -189,6 +190,27 @@ class PruningPipelineTest {
         // a stage checkpoint named by its path (as another run's would be) teaches the same
         ComputationGraph byPath = finetuneAgain("finetune.teacher=\"" + runDir.resolve("train") + "\"");
         assertEquals(distilled.params(), byPath.params());
+
+        // feature hints at pruned layers: the teacher's features cut to the channels the plan kept there
+        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        ChannelGraph dense = ChannelGraph.of(ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")),
+                "train"));
+        List<String> hinted = List.of("conv2.bn", "conv4.bn", "conv6.bn");
+        assertTrue(hinted.stream().anyMatch(l -> plan.keptChannels(dense, l).length
+                < dense.outputSpans(l).get(0).size()), "a hinted layer lost channels");
+        ComputationGraph withHints = finetuneAgain("finetune.teacher=train", "distill.hint-layers=" + hinted);
+        assertTrue(!withHints.params().equals(distilled.params()), "the hints change what the student learns");
+        assertEquals(plain.getConfiguration().getVertices().keySet(), withHints.getConfiguration().getVertices().keySet(),
+                "no hint layer is left in the saved model");
+        assertEquals(List.of("fc"), withHints.getConfiguration().getNetworkOutputs());
+        ConfigException noTeacher = assertThrows(ConfigException.class,
+                () -> run(TUNE, "distill.hint-layers=[conv4.bn]"));
+        assertTrue(noTeacher.getMessage().contains("distill.hint-layers") && noTeacher.getMessage()
+                .contains("finetune.teacher"), noTeacher.getMessage());
+        ConfigException unknown = assertThrows(ConfigException.class,
+                () -> run(TUNE, "finetune.teacher=train", "distill.hint-layers=[conv9.bn]"));
+        assertTrue(unknown.getMessage().contains("distill.hint-layers") && unknown.getMessage().contains("'conv9.bn'"),
+                unknown.getMessage());
 
         ConfigException missing = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.teacher=teacher-net"));
         assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());

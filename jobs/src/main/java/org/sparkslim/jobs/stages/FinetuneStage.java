@@ -3,6 +3,7 @@ package org.sparkslim.jobs.stages;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
+import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ModelCheckpoint;
@@ -47,7 +48,9 @@ public final class FinetuneStage implements Stage {
     public void run(StageContext ctx) throws Exception {
         Config c = ctx.config();
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("finetune.model"));
+        SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
         ModelTraining.trainAndWrite(ctx, model.net(), ModelTraining.finetuneRecipe(ctx, c.getInt("finetune.epochs"), 0),
-                ModelTraining.distillation(ctx), model.record().family(), model.record().widths());
+                distillation, ModelTraining.hints(ctx, distillation, c.getString("finetune.model")),
+                model.record().family(), model.record().widths());
     }
 }

@@ -89,6 +89,9 @@ public final class IterativePruneStage implements Stage {
         byte[] bytes = original.bytes();
         LabeledImages recalibration = PruningSetup.recalibrationImages(ctx, assembler);
         SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
+        if (!c.getStringList("distill.hint-layers").isEmpty()) {
+            LOG.warn("distill.hint-layers: feature hints apply to finetune; these steps learn from soft labels only");
+        }
         List<String> plans = new ArrayList<>();
         List<Row> stepRows = new ArrayList<>();
         List<EpochSummary> history = new ArrayList<>();
@@ -109,7 +112,8 @@ public final class IterativePruneStage implements Stage {
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.recalibrate(pruned, recalibration, assembler);
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned,
-                    ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation);
+                    ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation,
+                    null);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();

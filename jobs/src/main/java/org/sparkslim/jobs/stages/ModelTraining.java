@@ -2,19 +2,28 @@ package org.sparkslim.jobs.stages;
 
 import com.typesafe.config.Config;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.distill.FeatureHints;
 import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.compression.distill.TeacherLogits;
+import org.sparkslim.compression.prune.ChannelGraph;
+import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.compression.train.EpochSummary;
 import org.sparkslim.compression.train.Trainer;
@@ -29,7 +38,8 @@ import org.sparkslim.jobs.spark.Tables;
 /**
  * Trains a network on the prepared train split (validating on val after each epoch when configured)
  * and writes the stage's {@code model.zip}, {@code models.parquet} and {@code history.parquet}.
- * Shared by training from scratch and fine-tuning (optionally against a teacher's soft labels).
+ * Shared by training from scratch and fine-tuning (optionally against a teacher's soft labels and
+ * features).
  */
 final class ModelTraining {
     private static final Logger LOG = LoggerFactory.getLogger(ModelTraining.class);
@@ -85,8 +95,9 @@ final class ModelTraining {
     }
 
     static void trainAndWrite(StageContext ctx, ComputationGraph net, TrainingRecipe recipe,
-                              SoftLabelDistillation distillation, String family, String widths) throws Exception {
-        Trained trained = train(ctx, net, recipe, distillation);
+                              SoftLabelDistillation distillation, FeatureHints hints, String family, String widths)
+            throws Exception {
+        Trained trained = train(ctx, net, recipe, distillation, hints);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained.net(), family, widths,
                 ImageTable.shape(ctx.config()))));
         writeHistory(ctx, trained.history());
@@ -118,17 +129,57 @@ final class ModelTraining {
         }
     }
 
+    /**
+     * Feature hints from {@code distill.hint-layers} for a student read from {@code studentStage}, or null
+     * when no layer is named. When that stage wrote a pruning plan, each layer's teacher activation is
+     * cut to the channels the plan kept there.
+     */
+    static FeatureHints hints(StageContext ctx, SoftLabelDistillation distillation, String studentStage)
+            throws IOException {
+        Config c = ctx.config();
+        List<String> layers = c.getStringList("distill.hint-layers");
+        if (layers.isEmpty()) {
+            return null;
+        }
+        if (distillation == null) {
+            throw new ConfigException("distill.hint-layers = " + layers + " needs a teacher: set finetune.teacher");
+        }
+        Path planFile = new Path(ctx.input(studentStage), PruneStage.PLAN);
+        PruningPlan plan = ctx.run().fileSystem().exists(planFile)
+                ? PruningPlan.fromJson(new String(ctx.run().read(planFile), StandardCharsets.UTF_8),
+                planFile.toString())
+                : null;
+        ChannelGraph teacherGraph = plan == null ? null
+                : ChannelGraph.of(ModelCheckpoint.loadSingle(ctx, c.getString("finetune.teacher")).net(),
+                ChannelGraph.Unsupported.SKIP);
+        Map<String, int[]> channels = new LinkedHashMap<>();
+        for (String layer : layers) {
+            try {
+                channels.put(layer, plan == null ? null : plan.keptChannels(teacherGraph, layer));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("distill.hint-layers: " + e.getMessage() + " (the plan of " + studentStage
+                        + ", over the teacher " + c.getString("finetune.teacher") + ")");
+            }
+        }
+        try {
+            return new FeatureHints(distillation.teacher(), channels, c.getDouble("distill.hint-weight"), true);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("distill.hint-weight: " + e.getMessage());
+        }
+    }
+
     /** Trains a copy of {@code net} on the train split; {@code net} itself is not changed. */
     static Trained train(StageContext ctx, ComputationGraph net, TrainingRecipe recipe) {
-        return train(ctx, net, recipe, null);
+        return train(ctx, net, recipe, null, null);
     }
 
     /**
      * Trains a copy of {@code net} on the train split, learning from a teacher's soft labels when
-     * {@code distillation} is not null; {@code net} itself is not changed.
+     * {@code distillation} is not null, and its features at some layers when {@code hints} is not null
+     * too; {@code net} itself is not changed.
      */
     static Trained train(StageContext ctx, ComputationGraph net, TrainingRecipe recipe,
-                         SoftLabelDistillation distillation) {
+                         SoftLabelDistillation distillation, FeatureHints hints) {
         OneDnn.enable();
         Config c = ctx.config();
         BatchAssembler assembler = ImageTable.assembler(c);
@@ -149,7 +200,22 @@ final class ModelTraining {
                         + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
                 distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
         try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
-            return new Trained(trained, trainer.fit(trained, distillation.batches(train), val, null));
+            if (hints == null) {
+                return new Trained(trained, trainer.fit(trained, distillation.batches(train), val, null));
+            }
+            LOG.info(String.format("%s: and from the teacher's features at %s (weight %.3g each)", ctx.stageName(),
+                    hints.layers(), hints.weight()));
+            ImageShape shape = assembler.shape();
+            InputType input = InputType.convolutional(shape.height(), shape.width(), shape.channels());
+            FeatureHints.Attached attached;
+            try {
+                attached = hints.attachTo(trained, input);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("distill.hint-layers: " + e.getMessage());
+            }
+            try (attached) {
+                return new Trained(trained, trainer.fit(attached.network(), train, hints::targets, val, null));
+            }
         }
     }
 

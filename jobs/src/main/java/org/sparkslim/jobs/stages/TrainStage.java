@@ -58,6 +58,6 @@ public final class TrainStage implements Stage {
         ModelCost cost = ModelCost.of(net, shape);
         LOG.info("{} {}: {} MACs, {} params", family.name(), widths, cost.macs(), cost.params());
         ModelTraining.trainAndWrite(ctx, net, ModelTraining.recipe(c, ctx.seed(), c.getInt("train.epochs"),
-                c.getDouble("train.learning-rate")), null, family.name(), widths.toString());
+                c.getDouble("train.learning-rate")), null, null, family.name(), widths.toString());
     }
 }

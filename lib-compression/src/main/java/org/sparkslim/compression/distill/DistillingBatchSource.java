@@ -1,9 +1,7 @@
 package org.sparkslim.compression.distill;
 
 import java.util.Iterator;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.train.BatchSource;
 
 /**
@@ -38,8 +36,8 @@ public final class DistillingBatchSource implements BatchSource {
             @Override
             public DataSet next() {
                 DataSet batch = batches.next();
-                INDArray logits = teacher.of(batch.getFeatures()).castTo(batch.getLabels().dataType());
-                return new DataSet(batch.getFeatures(), Nd4j.hstack(batch.getLabels(), logits));
+                return new DataSet(batch.getFeatures(),
+                        SoftLabelLoss.labelsWithLogits(batch.getLabels(), teacher.of(batch.getFeatures())));
             }
         };
     }

@@ -4,6 +4,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -16,7 +17,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * weight. The T^2 keeps the soft term's gradient on the scale of the hard one's as T changes.
  *
  * <p>DL4J hands a loss one label array, so each row of the labels holds the one-hot label followed by
- * the teacher's logits ({@link DistillingBatchSource} builds them). The loss works on the output
+ * the teacher's logits ({@link #labelsWithLogits}). The loss works on the output
  * layer's pre-activations, so the layer keeps its softmax for inference.
  */
 public final class SoftLabelLoss implements ILossFunction {
@@ -126,6 +127,11 @@ public final class SoftLabelLoss implements ILossFunction {
         INDArray teacher = l.get(NDArrayIndex.all(), NDArrayIndex.interval(classes, 2 * classes));
         return new Terms(l.get(NDArrayIndex.all(), NDArrayIndex.interval(0, classes)), logSoftmax(preOutput),
                 logSoftmax(preOutput.div(temperature)), logSoftmax(teacher.div(temperature)));
+    }
+
+    /** The labels this loss reads: each one-hot row followed by the teacher's logits for that example. */
+    public static INDArray labelsWithLogits(INDArray oneHot, INDArray teacherLogits) {
+        return Nd4j.hstack(oneHot, teacherLogits.castTo(oneHot.dataType()));
     }
 
     /** Row-wise log-softmax, shifted by the row maximum so large logits do not overflow. */

@@ -1,5 +1,7 @@
 package org.sparkslim.compression.distill;
 
+import java.util.Map;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
@@ -30,6 +32,21 @@ public final class TeacherLogits {
 
     public long numClasses() {
         return numClasses;
+    }
+
+    /** The teacher's name for its output layer, whose activation in {@link #activations} is the logits. */
+    public String outputName() {
+        return teacher.getConfiguration().getNetworkOutputs().get(0);
+    }
+
+    /** The shape of a vertex's activation for inputs of the given type; null when there is no such vertex. */
+    public InputType activationType(String vertex, InputType input) {
+        return teacher.getConfiguration().getLayerActivationTypes(input).get(vertex);
+    }
+
+    /** Every vertex's activation for a batch of inputs (inference mode), the output layer's being the logits. */
+    public Map<String, INDArray> activations(INDArray features) {
+        return teacher.feedForward(features, false);
     }
 
     /** The teacher's logits for a batch of inputs, one row per example (inference mode). */

@@ -6,7 +6,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
 /**
@@ -47,6 +51,21 @@ public final class GraphEdit {
         };
         inputs.replaceAll((v, in) -> in.stream().map(replace).toList());
         conf.setNetworkOutputs(new ArrayList<>(conf.getNetworkOutputs().stream().map(replace).toList()));
+    }
+
+    /**
+     * Adds a layer reading {@code input}, with the network's per-layer settings (data type, updater,
+     * seed) taken from one of its layers; {@code preProcessor} may be null.
+     */
+    public void addLayer(String name, Layer layer, InputPreProcessor preProcessor, String input) {
+        NeuralNetConfiguration layerConf = vertices.values().stream()
+                .filter(LayerVertex.class::isInstance).map(v -> ((LayerVertex) v).getLayerConf())
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("the network has no layers"))
+                .clone();
+        layer.setLayerName(name);
+        layerConf.setLayer(layer);
+        vertices.put(name, new LayerVertex(layerConf, preProcessor));
+        inputs.put(name, List.of(input));
     }
 
     /** The edited configuration, not built (its topological order is recomputed when it is). */

@@ -55,16 +55,22 @@ public final class ChannelGraph implements Serializable {
         SKIP
     }
 
+    /** A run of channels in a vertex's output: all channels of one group (or of an unprunable source). */
+    public record Span(String group, int size) implements Serializable {
+    }
+
     private final Map<String, ChannelGroup> groups;
+    private final Map<String, List<Span>> outputs;
     private final List<ResidualBlock> blocks;
 
-    private ChannelGraph(Map<String, ChannelGroup> groups, List<ResidualBlock> blocks) {
-        this.groups = groups;
+    private ChannelGraph(Builder built, List<ResidualBlock> blocks) {
+        this.groups = built.groups();
+        this.outputs = built.outputSpans();
         this.blocks = List.copyOf(blocks);
     }
 
     public static ChannelGraph of(ComputationGraph net, Unsupported policy) {
-        return new ChannelGraph(new Builder(net.getConfiguration(), policy).build(),
+        return new ChannelGraph(new Builder(net.getConfiguration(), policy).run(),
                 ResidualBlock.find(net.getConfiguration()));
     }
 
@@ -102,6 +108,18 @@ public final class ChannelGraph implements Serializable {
         return blocks.stream().filter(b -> b.name().equals(name)).findFirst().orElseThrow(() ->
                 new IllegalArgumentException("no removable residual block '" + name + "'; blocks are "
                         + blocks.stream().map(ResidualBlock::name).toList()));
+    }
+
+    /**
+     * The channels of a vertex's output, as the groups they belong to, side by side (one span, or one per
+     * input of a concatenation): which of the original channels a pruned network still carries there.
+     */
+    public List<Span> outputSpans(String vertex) {
+        List<Span> spans = outputs.get(vertex);
+        if (spans == null) {
+            throw new IllegalArgumentException("no vertex '" + vertex + "' in the network");
+        }
+        return spans;
     }
 
     /** The branch vertices of the named blocks: what removing them deletes. */
@@ -148,7 +166,7 @@ public final class ChannelGraph implements Serializable {
             this.policy = policy;
         }
 
-        Map<String, ChannelGroup> build() {
+        Builder run() {
             for (String input : conf.getNetworkInputs()) {
                 spaces.put(input, List.of(pinned("input " + input, -1, "it is the network input")));
             }
@@ -163,6 +181,17 @@ public final class ChannelGraph implements Serializable {
                     pin(n, "it is the network output");
                 }
             }
+            return this;
+        }
+
+        Map<String, List<Span>> outputSpans() {
+            Map<String, List<Span>> result = new HashMap<>();
+            spaces.forEach((v, space) -> result.put(v,
+                    space.stream().map(n -> new Span(n.root().name, n.root().size)).toList()));
+            return result;
+        }
+
+        Map<String, ChannelGroup> groups() {
             Map<String, ChannelGroup> groups = new LinkedHashMap<>();
             nodes.stream().filter(n -> n.root() == n)
                     .filter(n -> n.members.stream().anyMatch(m -> m.role() == Role.PRODUCER))

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Which channels of which groups to keep, and which residual blocks to remove: a value that can be
@@ -74,6 +76,32 @@ public record PruningPlan(String criterion, List<GroupPlan> groups, List<String>
 
     public GroupPlan group(String name) {
         return groups.stream().filter(g -> g.group().equals(name)).findFirst().orElse(null);
+    }
+
+    /**
+     * Which of the original network's channels at {@code vertex}'s output the pruned network keeps, in
+     * order: the pruned activation there equals the original's at these channels (removed channels
+     * silenced), which is what relates a pruned student's features to its dense teacher's.
+     *
+     * @param graph the channel graph of the network the plan was made for
+     */
+    public int[] keptChannels(ChannelGraph graph, String vertex) {
+        if (!removedBlocks.isEmpty() && graph.branchVertices(removedBlocks).contains(vertex)) {
+            throw new IllegalArgumentException("vertex '" + vertex + "' is in a removed residual block");
+        }
+        List<int[]> parts = new ArrayList<>();
+        int offset = 0;
+        for (ChannelGraph.Span span : graph.outputSpans(vertex)) {
+            if (span.size() < 0) {
+                throw new IllegalArgumentException("the channel count of vertex '" + vertex + "' is unknown");
+            }
+            GroupPlan g = group(span.group());
+            int start = offset;
+            parts.add(g == null ? IntStream.range(start, start + span.size()).toArray()
+                    : Arrays.stream(g.kept()).map(k -> k + start).toArray());
+            offset += span.size();
+        }
+        return parts.stream().flatMapToInt(Arrays::stream).toArray();
     }
 
     public String toJson() {

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
@@ -79,19 +78,14 @@ public final class FakeQuantization {
 
         Map<String, GraphVertex> vertices = edit.vertices;
         Map<String, List<String>> inputs = edit.inputs;
-        NeuralNetConfiguration template = anyLayerConfiguration(conf);
         for (String t : tensors) {
             String q = t + SUFFIX;
             FakeQuantize quantizer = new FakeQuantize(new ActivationGrid(config.activationBits(), !topology.nonNegative(t)),
                     config.activationRange(), config.movingAverageRate(), config.window());
-            quantizer.setLayerName(q);
-            NeuralNetConfiguration layerConf = template.clone();
-            layerConf.setLayer(quantizer);
             for (String reader : topology.readers(t)) {
                 inputs.put(reader, inputs.get(reader).stream().map(i -> i.equals(t) ? q : i).toList());
             }
-            vertices.put(q, new LayerVertex(layerConf, null));
-            inputs.put(q, List.of(t));
+            edit.addLayer(q, quantizer, null, t);
         }
         for (String op : int8Ops) {
             if (layerOf(vertices.get(op)) instanceof BaseLayer layer) {
@@ -184,15 +178,6 @@ public final class FakeQuantization {
 
     static Layer layerOf(GraphVertex vertex) {
         return vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
-    }
-
-    private static NeuralNetConfiguration anyLayerConfiguration(ComputationGraphConfiguration conf) {
-        for (GraphVertex v : conf.getVertices().values()) {
-            if (v instanceof LayerVertex lv) {
-                return lv.getLayerConf();
-            }
-        }
-        throw new IllegalArgumentException("the network has no layers");
     }
 
     /** Readers of each vertex, the pass-through chains after an operation, and the sign of a tensor. */

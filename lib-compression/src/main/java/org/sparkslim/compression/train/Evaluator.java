@@ -5,7 +5,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
-/** Scores a classifier on a stream of batches, in inference mode. */
+/** Scores a classifier (a network's first output) on a stream of batches, in inference mode. */
 public final class Evaluator {
     private Evaluator() {
     }
@@ -15,7 +15,7 @@ public final class Evaluator {
         Iterator<DataSet> batches = source.epoch(0);
         while (batches.hasNext()) {
             DataSet batch = batches.next();
-            INDArray probabilities = net.outputSingle(false, batch.getFeatures());
+            INDArray probabilities = net.output(false, batch.getFeatures())[0];
             metrics.addBatch(probabilities, labelIndices(batch.getLabels()));
         }
         return metrics;

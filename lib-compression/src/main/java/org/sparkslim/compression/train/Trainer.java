@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.util.ComputationGraphUtil;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.slf4j.Logger;
@@ -56,6 +59,16 @@ public final class Trainer {
      */
     public List<EpochSummary> fit(ComputationGraph net, BatchSource train, BatchSource validation,
                                   Consumer<EpochSummary> onEpoch) {
+        return fit(net, train, ComputationGraphUtil::toMultiDataSet, validation, onEpoch);
+    }
+
+    /**
+     * Trains {@code net} in place for the recipe's epochs, on the labels {@code targets} makes of each
+     * batch (for a network with several outputs); it runs ahead of training, in the prefetch thread.
+     * Validation scores the network's first output.
+     */
+    public List<EpochSummary> fit(ComputationGraph net, BatchSource train, Function<DataSet, MultiDataSet> targets,
+                                  BatchSource validation, Consumer<EpochSummary> onEpoch) {
         Nd4j.getRandom().setSeed(recipe.seed());
         long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
         long totalIterations = perEpoch * recipe.epochs();
@@ -68,13 +81,25 @@ public final class Trainer {
             double lossSum = 0;
             long images = 0;
             int iteration = 0;
-            try (Prefetcher<DataSet> batches = new Prefetcher<>(train.epoch(epoch), 4, "sparkslim-batches")) {
+            Iterator<DataSet> source = train.epoch(epoch);
+            Iterator<MultiDataSet> labelled = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return source.hasNext();
+                }
+
+                @Override
+                public MultiDataSet next() {
+                    return targets.apply(source.next());
+                }
+            };
+            try (Prefetcher<MultiDataSet> batches = new Prefetcher<>(labelled, 4, "sparkslim-batches")) {
                 while (batches.hasNext()) {
-                    DataSet batch = batches.next();
+                    MultiDataSet batch = batches.next();
                     net.fit(batch);
                     iteration++;
                     done++;
-                    int n = batch.numExamples();
+                    long n = batch.getFeatures(0).size(0);
                     images += n;
                     lossSum += net.score() * n;
                     long now = System.nanoTime();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
@@ -105,6 +107,7 @@ class PrunerTest {
                 family + ": pooled features differ");
         assertTrue(maxDiff(pruned.outputSingle(false, x), reference.outputSingle(false, x)) < 1e-5,
                 family + ": outputs differ");
+        assertKeptChannelsMatch(graph, plan, a, b, family);
 
         ModelCost before = ModelCost.of(net, SHAPE);
         ModelCost after = ModelCost.of(pruned, SHAPE);
@@ -146,6 +149,10 @@ class PrunerTest {
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 1, 28, 28).subi(0.5).muli(2);
         assertTrue(maxDiff(pruned.outputSingle(false, x), reference.outputSingle(false, x)) < 1e-5,
                 family + ": outputs differ");
+        assertKeptChannelsMatch(graph, plan, pruned.feedForward(x, false), reference.feedForward(x, false), family);
+        String gone = graph.residualBlock(removed.get(0)).branch().get(0);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> plan.keptChannels(graph, gone))
+                .getMessage().contains("'" + gone + "' is in a removed residual block"));
         assertEquals(ModelCost.of(Pruner.prunedConfiguration(net, plan), SHAPE, 0).macs(),
                 ModelCost.of(pruned, SHAPE).macs(), family + ": the estimate is the built network's cost");
         ComputationGraph reloaded = ModelFiles.fromBytes(ModelFiles.toBytes(pruned), "test");
@@ -188,6 +195,34 @@ class PrunerTest {
         assertEquals(List.of("stage2.block2.add"), plan.removedBlocks());
         assertEquals(List.of("stage2.block3.conv1"), plan.groups().stream().map(PruningPlan.GroupPlan::group).toList(),
                 "the removed block's inner group goes with it");
+    }
+
+    /**
+     * At every vertex the pruned network has, its activation equals the reference's at the channels
+     * {@link PruningPlan#keptChannels} names.
+     */
+    static void assertKeptChannelsMatch(ChannelGraph graph, PruningPlan plan, Map<String, INDArray> pruned,
+                                        Map<String, INDArray> reference, String family) {
+        int checked = 0;
+        for (Map.Entry<String, INDArray> e : pruned.entrySet()) {
+            if (e.getKey().equals("input")) {
+                continue;
+            }
+            int[] kept = plan.keptChannels(graph, e.getKey());
+            INDArray original = reference.get(e.getKey());
+            assertEquals(e.getValue().size(1), kept.length, family + ": channels at " + e.getKey());
+            INDArray sliced = original.rank() == 4
+                    ? original.get(NDArrayIndex.all(), NDArrayIndex.indices(toLongs(kept)), NDArrayIndex.all(),
+                    NDArrayIndex.all())
+                    : original.get(NDArrayIndex.all(), NDArrayIndex.indices(toLongs(kept)));
+            assertTrue(maxDiff(e.getValue(), sliced) < 1e-5, family + ": activation at " + e.getKey());
+            checked++;
+        }
+        assertTrue(checked > 10, family + ": vertices checked");
+    }
+
+    static long[] toLongs(int[] values) {
+        return Arrays.stream(values).asLongStream().toArray();
     }
 
     /** The channels of the last group before pooling that survive, as positions in the original features. */
