@@ -161,10 +161,14 @@ final class ModelTraining {
                         + ", over the teacher " + c.getString("finetune.teacher") + ")");
             }
         }
+        double weight = c.getDouble("distill.hint-weight");
+        if (!(weight > 0)) {
+            throw new ConfigException("distill.hint-weight must be positive, got " + weight);
+        }
         try {
-            return new FeatureHints(distillation.teacher(), channels, c.getDouble("distill.hint-weight"), true);
+            return new FeatureHints(distillation.teacher(), channels, weight, true);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException("distill.hint-weight: " + e.getMessage());
+            throw new ConfigException("distill.hint-layers: " + e.getMessage());
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
+import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
@@ -54,7 +55,12 @@ public final class FeatureHints {
         if (!(weight > 0)) {
             throw new IllegalArgumentException("feature hint weight must be positive, got " + weight);
         }
-        this.teacher = teacher;
+        for (String layer : teacherChannels.keySet()) {
+            if (!teacher.has(layer)) {
+                throw new IllegalArgumentException("hint layer '" + layer + "' is not a vertex of the teacher");
+            }
+        }
+        this.teacher = teacher.tapping(List.copyOf(teacherChannels.keySet()));
         this.teacherChannels = new LinkedHashMap<>(teacherChannels);
         this.weight = weight;
         this.softLabels = softLabels;
@@ -108,6 +114,9 @@ public final class FeatureHints {
             long elements = studentType.arrayElementsPerExample();
             // LossMSE averages over the elements; its weights (one per element) carry the hint's weight
             INDArray weights = Nd4j.valueArrayOf(new long[] {1, elements}, weight, student.params().dataType());
+            // the loss reads the layer's own output; the layer's readers get a copy, which an activation
+            // layer may rectify in place (as in the teacher, TeacherLogits#tapping)
+            edit.insertAfter(layer, layer + TeacherLogits.TAP, new ScaleVertex(1.0));
             edit.addLayer(layer + SUFFIX, new LossLayer.Builder(new LossMSE(weights)).activation(Activation.IDENTITY)
                     .build(), flatten, layer);
             outputs.add(layer + SUFFIX);

@@ -1,12 +1,15 @@
 package org.sparkslim.compression.distill;
 
+import java.util.List;
 import java.util.Map;
+import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkslim.compression.model.GraphEdit;
 
 /**
  * A teacher network that answers with its logits (the output layer's pre-softmax values) rather than
@@ -15,8 +18,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * changed.
  */
 public final class TeacherLogits {
+    /** Suffix of the copy vertex that {@link #tapping} puts after a vertex. */
+    static final String TAP = "/tap";
+
     private final ComputationGraph teacher;
     private final long numClasses;
+
+    private TeacherLogits(ComputationGraph tapped, long numClasses) {
+        this.teacher = tapped;
+        this.numClasses = numClasses;
+    }
 
     public TeacherLogits(ComputationGraph network) {
         teacher = network.clone();
@@ -39,12 +50,37 @@ public final class TeacherLogits {
         return teacher.getConfiguration().getNetworkOutputs().get(0);
     }
 
+    public boolean has(String vertex) {
+        return teacher.getConfiguration().getVertices().containsKey(vertex);
+    }
+
     /** The shape of a vertex's activation for inputs of the given type; null when there is no such vertex. */
     public InputType activationType(String vertex, InputType input) {
         return teacher.getConfiguration().getLayerActivationTypes(input).get(vertex);
     }
 
-    /** Every vertex's activation for a batch of inputs (inference mode), the output layer's being the logits. */
+    /**
+     * The same teacher, with the given vertices' activations kept intact for {@link #activations}. At
+     * inference DL4J's activation layers work in place on their input, so a batch norm's output read
+     * after the pass would already be rectified; each of these vertices gets a copy vertex that its
+     * readers read instead.
+     *
+     * @throws IllegalArgumentException naming a vertex the teacher does not have
+     */
+    public TeacherLogits tapping(List<String> vertices) {
+        GraphEdit edit = new GraphEdit(teacher);
+        for (String v : vertices) {
+            edit.insertAfter(v, v + TAP, new ScaleVertex(1.0));
+        }
+        ComputationGraph tapped = edit.build();
+        GraphEdit.copyParams(teacher, tapped);
+        return new TeacherLogits(tapped, numClasses);
+    }
+
+    /**
+     * Every vertex's activation for a batch of inputs (inference mode), the output layer's being the
+     * logits; a vertex read by an activation layer is exact only when {@link #tapping} named it.
+     */
     public Map<String, INDArray> activations(INDArray features) {
         return teacher.feedForward(features, false);
     }

@@ -68,6 +68,18 @@ public final class GraphEdit {
         inputs.put(name, List.of(input));
     }
 
+    /** Puts {@code inserted}, reading {@code vertex}, between it and everything that read it (outputs too). */
+    public void insertAfter(String vertex, String name, GraphVertex inserted) {
+        if (!vertices.containsKey(vertex)) {
+            throw new IllegalArgumentException("no vertex '" + vertex + "' in the network");
+        }
+        inputs.replaceAll((v, in) -> in.stream().map(i -> i.equals(vertex) ? name : i).toList());
+        conf.setNetworkOutputs(new ArrayList<>(conf.getNetworkOutputs().stream()
+                .map(o -> o.equals(vertex) ? name : o).toList()));
+        vertices.put(name, inserted);
+        inputs.put(name, List.of(vertex));
+    }
+
     /** The edited configuration, not built (its topological order is recomputed when it is). */
     public ComputationGraphConfiguration configuration() {
         conf.setVertices(vertices);

@@ -12,12 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
@@ -46,10 +49,25 @@ class FeatureHintsTest {
         return new PruningPlan("test", groups);
     }
 
-    /** Mean squared difference between the student's activation at the hinted layer and the teacher's kept channels. */
+    /**
+     * A batch norm's output at inference, computed from its input and statistics: the one DL4J hands back
+     * after a pass has been rectified in place by the activation layer that reads it.
+     */
+    static INDArray activation(ComputationGraph net, String bn, INDArray x) {
+        INDArray in = net.feedForward(x, false).get(net.getConfiguration().getVertexInputs().get(bn).get(0));
+        Layer layer = net.getLayer(bn);
+        INDArray std = Transforms.exp(layer.getParam("log10stdev").mul(Math.log(10)), false);
+        INDArray out = in.dup();
+        Broadcast.sub(out, layer.getParam("mean").reshape(-1), out, 1);
+        Broadcast.div(out, std.reshape(-1), out, 1);
+        Broadcast.mul(out, layer.getParam("gamma").reshape(-1), out, 1);
+        return Broadcast.add(out, layer.getParam("beta").reshape(-1), out, 1);
+    }
+
+    /** Root mean squared difference between the student's activation at the hinted layer and the teacher's kept channels. */
     static double featureDistance(ComputationGraph student, ComputationGraph teacher, int[] kept, INDArray x) {
-        INDArray s = student.feedForward(x, false).get(HINTED);
-        INDArray t = teacher.feedForward(x, false).get(HINTED).get(NDArrayIndex.all(),
+        INDArray s = activation(student, HINTED, x);
+        INDArray t = activation(teacher, HINTED, x).get(NDArrayIndex.all(),
                 NDArrayIndex.indices(Arrays.stream(kept).asLongStream().toArray()), NDArrayIndex.all(),
                 NDArrayIndex.all());
         return s.sub(t).norm2Number().doubleValue() / Math.sqrt(s.length());
@@ -86,7 +104,7 @@ class FeatureHintsTest {
             assertArrayEquals(new long[] {32, kept.length * 6 * 6}, targets.getLabels(1).shape(),
                     "the teacher's kept channels at 6 x 6, flattened");
             // the score is the classifier's plus the weight times the mean squared feature difference
-            INDArray studentFeatures = net.feedForward(batch.getFeatures(), false).get(HINTED);
+            INDArray studentFeatures = activation(net, HINTED, batch.getFeatures());
             double mse = studentFeatures.reshape('c', 32, -1).sub(targets.getLabels(1)).norm2Number().doubleValue();
             mse = mse * mse / studentFeatures.length();
             double classifier = hinted.score(batch, false);
@@ -110,6 +128,7 @@ class FeatureHintsTest {
         TeacherLogits logits = new TeacherLogits(teacher);
         Map<String, int[]> layers = new LinkedHashMap<>();
         layers.put("conv2.relu", null);
+        layers.put("conv4.bn", null);
         layers.put("gap", null);
         FeatureHints hints = new FeatureHints(logits, layers, 1.0, true);
         BatchAssembler assembler = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
@@ -119,7 +138,11 @@ class FeatureHintsTest {
                 targets.getLabels(0));
         Map<String, INDArray> activations = teacher.feedForward(batch.getFeatures(), false);
         assertEquals(activations.get("conv2.relu").reshape('c', 16, -1), targets.getLabels(1));
-        assertEquals(activations.get("gap"), targets.getLabels(2), "a dense activation as it is");
+        INDArray normalized = activation(teacher, "conv4.bn", batch.getFeatures());
+        assertTrue(normalized.minNumber().doubleValue() < 0);
+        assertEquals(normalized.reshape('c', 16, -1), targets.getLabels(2),
+                "a batch norm's output as it is, not rectified by the activation layer reading it");
+        assertEquals(activations.get("gap"), targets.getLabels(3), "a dense activation as it is");
     }
 
     @Test
@@ -129,7 +152,7 @@ class FeatureHintsTest {
         TeacherLogits logits = new TeacherLogits(teacher);
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> new FeatureHints(logits, Map.of("conv9.bn", new int[0]), 1.0, false).attachTo(student, INPUT));
-        assertTrue(unknown.getMessage().contains("'conv9.bn' is not a vertex of the student"), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("'conv9.bn' is not a vertex of the teacher"), unknown.getMessage());
         ComputationGraph pruned = Pruner.apply(student, everyOtherChannel(ChannelGraph.of(student)));
         Map<String, int[]> unmapped = new LinkedHashMap<>();
         unmapped.put(HINTED, null);
