@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -64,7 +64,7 @@ class FeatureHintsTest {
         return Broadcast.add(out, layer.getParam("beta").reshape(-1), out, 1);
     }
 
-    /** Root mean squared difference between the student's activation at the hinted layer and the teacher's kept channels. */
+    /** Root mean squared difference between the student's hinted activation and the teacher's kept channels. */
     static double featureDistance(ComputationGraph student, ComputationGraph teacher, int[] kept, INDArray x) {
         INDArray s = activation(student, HINTED, x);
         INDArray t = activation(teacher, HINTED, x).get(NDArrayIndex.all(),
