@@ -3,7 +3,6 @@ package org.sparkslim.jobs.stages;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
-import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ModelCheckpoint;
@@ -48,9 +47,8 @@ public final class FinetuneStage implements Stage {
     public void run(StageContext ctx) throws Exception {
         Config c = ctx.config();
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("finetune.model"));
-        SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
+        ModelTraining.Teaching teaching = ModelTraining.teaching(ctx, c.getString("finetune.model"));
         ModelTraining.trainAndWrite(ctx, model.net(), ModelTraining.finetuneRecipe(ctx, c.getInt("finetune.epochs"), 0),
-                distillation, ModelTraining.hints(ctx, distillation, c.getString("finetune.model")),
-                model.record().family(), model.record().widths());
+                teaching.softLabels(), teaching.hints(), model.record().family(), model.record().widths());
     }
 }

@@ -119,9 +119,14 @@ final class ModelTraining {
         if (teacher.isEmpty()) {
             return null;
         }
-        ComputationGraph net = ModelCheckpoint.loadSingle(ctx, teacher).net();
+        return distillation(ctx, ModelCheckpoint.loadSingle(ctx, teacher).net());
+    }
+
+    private static SoftLabelDistillation distillation(StageContext ctx, ComputationGraph teacherNet) {
+        Config c = ctx.config();
+        String teacher = c.getString("finetune.teacher");
         try {
-            return new SoftLabelDistillation(new TeacherLogits(net), c.getDouble("distill.temperature"),
+            return new SoftLabelDistillation(new TeacherLogits(teacherNet), c.getDouble("distill.temperature"),
                     c.getDouble("distill.soft-label-weight"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("finetune.teacher = " + teacher + " with the distill settings: "
@@ -129,29 +134,43 @@ final class ModelTraining {
         }
     }
 
+    /** What a student learns from {@code finetune.teacher} besides its labels; both null without a teacher. */
+    record Teaching(SoftLabelDistillation softLabels, FeatureHints hints) {
+    }
+
     /**
-     * Feature hints from {@code distill.hint-layers} for a student read from {@code studentStage}, or null
-     * when no layer is named. When that stage wrote a pruning plan, each layer's teacher activation is
-     * cut to the channels the plan kept there.
+     * Soft labels from {@code finetune.teacher} and, when {@code distill.hint-layers} names layers,
+     * feature hints for a student read from {@code studentStage}, from one load of the teacher.
      */
-    static FeatureHints hints(StageContext ctx, SoftLabelDistillation distillation, String studentStage)
-            throws IOException {
+    static Teaching teaching(StageContext ctx, String studentStage) throws IOException {
         Config c = ctx.config();
+        String teacher = c.getString("finetune.teacher");
         List<String> layers = c.getStringList("distill.hint-layers");
-        if (layers.isEmpty()) {
-            return null;
+        if (teacher.isEmpty()) {
+            if (!layers.isEmpty()) {
+                throw new ConfigException("distill.hint-layers = " + layers + " needs a teacher: set finetune.teacher");
+            }
+            return new Teaching(null, null);
         }
-        if (distillation == null) {
-            throw new ConfigException("distill.hint-layers = " + layers + " needs a teacher: set finetune.teacher");
-        }
+        ComputationGraph teacherNet = ModelCheckpoint.loadSingle(ctx, teacher).net();
+        SoftLabelDistillation softLabels = distillation(ctx, teacherNet);
+        return new Teaching(softLabels, layers.isEmpty() ? null
+                : hints(ctx, softLabels, teacherNet, layers, studentStage));
+    }
+
+    /**
+     * Feature hints at {@code layers}. When {@code studentStage} wrote a pruning plan, each layer's
+     * teacher activation is cut to the channels the plan kept there.
+     */
+    private static FeatureHints hints(StageContext ctx, SoftLabelDistillation softLabels, ComputationGraph teacherNet,
+                                      List<String> layers, String studentStage) throws IOException {
+        Config c = ctx.config();
         Path planFile = new Path(ctx.input(studentStage), PruneStage.PLAN);
         PruningPlan plan = ctx.run().fileSystem().exists(planFile)
                 ? PruningPlan.fromJson(new String(ctx.run().read(planFile), StandardCharsets.UTF_8),
                 planFile.toString())
                 : null;
-        ChannelGraph teacherGraph = plan == null ? null
-                : ChannelGraph.of(ModelCheckpoint.loadSingle(ctx, c.getString("finetune.teacher")).net(),
-                ChannelGraph.Unsupported.SKIP);
+        ChannelGraph teacherGraph = plan == null ? null : PruningSetup.channelGraph(teacherNet, c);
         Map<String, int[]> channels = new LinkedHashMap<>();
         for (String layer : layers) {
             try {
@@ -166,7 +185,7 @@ final class ModelTraining {
             throw new ConfigException("distill.hint-weight must be positive, got " + weight);
         }
         try {
-            return new FeatureHints(distillation.teacher(), channels, weight, true);
+            return new FeatureHints(softLabels.teacher(), channels, weight, true);
         } catch (IllegalArgumentException e) {
             throw new ConfigException("distill.hint-layers: " + e.getMessage());
         }
@@ -205,7 +224,7 @@ final class ModelTraining {
                 distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
         try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
             if (hints == null) {
-                return new Trained(trained, trainer.fit(trained, distillation.batches(train), val, null));
+                return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, null));
             }
             LOG.info(String.format("%s: and from the teacher's features at %s (weight %.3g each)", ctx.stageName(),
                     hints.layers(), hints.weight()));

@@ -33,20 +33,13 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
     static PruningSetup of(ComputationGraph net, Config c) {
         Criterion criterion;
         Importance.Combine combine;
-        ChannelGraph.Unsupported unsupported;
         try {
             criterion = Criterion.parse(c.getString("prune.criterion"));
             combine = Importance.Combine.parse(c.getString("prune.combine"));
-            unsupported = ChannelGraph.Unsupported.valueOf(c.getString("prune.unsupported-vertices").toUpperCase());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("prune: " + e.getMessage(), e);
         }
-        ChannelGraph graph;
-        try {
-            graph = ChannelGraph.of(net, unsupported);
-        } catch (UnsupportedVertexException e) {
-            throw new ConfigException("prune: " + e.getMessage(), e);
-        }
+        ChannelGraph graph = channelGraph(net, c);
         PruningScope scope = new PruningScope(c.getStringList("prune.scope.match"),
                 c.getStringList("prune.scope.exclude"), c.getInt("prune.scope.min-channels"),
                 c.getInt("prune.scope.round-to"), c.getBoolean("prune.scope.remove-blocks"));
@@ -57,6 +50,16 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
                     + graph.groups().stream().map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
         }
         return new PruningSetup(graph, builder, criterion);
+    }
+
+    /** The network's channel groups, unknown vertices handled as {@code prune.unsupported-vertices} says. */
+    static ChannelGraph channelGraph(ComputationGraph net, Config c) {
+        try {
+            return ChannelGraph.of(net,
+                    ChannelGraph.Unsupported.valueOf(c.getString("prune.unsupported-vertices").toUpperCase()));
+        } catch (IllegalArgumentException | UnsupportedVertexException e) {
+            throw new ConfigException("prune: " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -96,11 +96,10 @@ public final class FeatureHints {
         for (Map.Entry<String, int[]> hint : teacherChannels.entrySet()) {
             String layer = hint.getKey();
             InputType studentType = studentTypes.get(layer);
-            InputType teacherType = teacher.activationType(layer, input);
-            if (studentType == null || teacherType == null) {
-                throw new IllegalArgumentException("hint layer '" + layer + "' is not a vertex of the "
-                        + (studentType == null ? "student" : "teacher"));
+            if (studentType == null) {
+                throw new IllegalArgumentException("hint layer '" + layer + "' is not a vertex of the student");
             }
+            InputType teacherType = teacher.activationType(layer, input);
             long teacherWidth = hint.getValue() == null ? channels(layer, teacherType) : hint.getValue().length;
             long studentWidth = channels(layer, studentType);
             if (studentWidth != teacherWidth || hint.getValue() != null && Arrays.stream(hint.getValue())

@@ -3,7 +3,8 @@ package org.sparkslim.compression.distill;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
-import org.sparkslim.compression.train.BatchSource;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.MultiDataSet;
 
 /**
  * Training a student against a teacher's soft labels: the student's output layer gets a
@@ -20,9 +21,14 @@ public record SoftLabelDistillation(TeacherLogits teacher, double temperature, d
         void close();
     }
 
-    /** The training batches, each with the teacher's logits appended to its labels. */
-    public BatchSource batches(BatchSource train) {
-        return new DistillingBatchSource(train, teacher);
+    /**
+     * A training batch's labels for the student: the one-hot labels with the teacher's logits for the
+     * same (augmented) images appended, as {@link SoftLabelLoss} reads them. Given to
+     * {@code Trainer.fit}, the teacher runs in the prefetch thread, ahead of the student.
+     */
+    public MultiDataSet targets(DataSet batch) {
+        return new MultiDataSet(batch.getFeatures(),
+                SoftLabelLoss.labelsWithLogits(batch.getLabels(), teacher.of(batch.getFeatures())));
     }
 
     /**

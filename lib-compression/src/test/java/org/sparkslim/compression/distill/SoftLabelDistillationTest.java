@@ -138,8 +138,8 @@ class SoftLabelDistillationTest {
         BaseOutputLayer outputConf = (BaseOutputLayer) student.getOutputLayer(0).conf().getLayer();
         try (SoftLabelDistillation.Installed installed = distillation.installOn(student)) {
             assertInstanceOf(SoftLabelLoss.class, outputConf.getLossFn());
-            trainer.fit(student, distillation.batches(new InMemoryBatchSource(images, assembler, recipe.batchSize(),
-                    recipe.augmentation(), true, recipe.seed())), null, null);
+            trainer.fit(student, new InMemoryBatchSource(images, assembler, recipe.batchSize(),
+                    recipe.augmentation(), true, recipe.seed()), distillation::targets, null, null);
         }
         double after = divergence(teacherAnswers, student.outputSingle(false, probe.getFeatures()));
         assertTrue(after < before / 4,
