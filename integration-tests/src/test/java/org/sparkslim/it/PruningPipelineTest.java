@@ -25,6 +25,7 @@ import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.Role;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
@@ -163,6 +164,42 @@ class PruningPipelineTest {
         }
     }
 
+    /**
+     * Reconstruction refits the layers that read removed channels (3x3 convolutions here) to the dense
+     * model's outputs: only {@code prune} reruns, only those layers' weights change, and the pruned model
+     * loses less before any fine-tuning.
+     */
+    @Test
+    @Order(4)
+    void reconstructionRefitsTheLayersThatReadRemovedChannels() throws Exception {
+        List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate]",
+                "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
+                "prune.bn-recalibration-images=200", "evaluate.models=[prune]");
+        run(greedy);
+        double plainLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
+        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+
+        assertEquals(List.of("prune", "evaluate"),
+                FashionMnistPipelineTest.ran(run(greedy, "prune.reconstruction-images=400")));
+        double refittedLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
+        assertTrue(refittedLoss < plainLoss, "test loss before fine-tuning " + plainLoss + " -> " + refittedLoss);
+        ComputationGraph refitted = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        ChannelGraph dense = ChannelGraph.of(ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")),
+                "train"));
+        java.util.Set<String> readers = new java.util.HashSet<>();
+        plan.groups().forEach(g -> dense.group(g.group()).members(Role.CONSUMER).forEach(m -> readers.add(m.vertex())));
+        assertTrue(readers.size() >= 2, readers.toString());
+        for (org.deeplearning4j.nn.api.Layer layer : refitted.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (layer.paramTable().containsKey("W")) {
+                assertEquals(!readers.contains(name), layer.getParam("W").equals(plain.getLayer(name).getParam("W")), name);
+            }
+        }
+        ConfigException negative = assertThrows(ConfigException.class, () -> run(greedy, "prune.reconstruction-images=-5"));
+        assertTrue(negative.getMessage().contains("prune.reconstruction-images"), negative.getMessage());
+    }
+
     /** Settings of the fine-tuning tests: a greedy plan in steps of 8, then fine-tuning alone. */
     static final List<String> TUNE = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, finetune]",
             "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
@@ -175,7 +212,7 @@ class PruningPipelineTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void fineTuningLearnsFromTheDenseTeacher() throws Exception {
         run(TUNE);
         ComputationGraph plain = finetuned();
@@ -227,7 +264,7 @@ class PruningPipelineTest {
 
     /** Another fine-tuning seed repeats only the fine-tuning; run.seed's value gives back the default's weights. */
     @Test
-    @Order(5)
+    @Order(6)
     void anotherFineTuningSeedRepeatsOnlyTheFineTuning() throws Exception {
         run(TUNE);
         ComputationGraph plain = finetuned();
@@ -245,7 +282,7 @@ class PruningPipelineTest {
      * model runs in ONNX Runtime.
      */
     @Test
-    @Order(6)
+    @Order(7)
     void removesWholeResidualBlocksWhenChannelsAloneCannotReachTheTarget() throws Exception {
         Path dir = runDir.resolve("blocks");
         run("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate, export]",

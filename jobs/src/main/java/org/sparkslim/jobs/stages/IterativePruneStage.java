@@ -88,6 +88,7 @@ public final class IterativePruneStage implements Stage {
         ComputationGraph net = original.net();
         byte[] bytes = original.bytes();
         LabeledImages recalibration = PruningSetup.recalibrationImages(ctx, assembler);
+        LabeledImages reconstruction = PruningSetup.reconstructionImages(ctx, assembler);
         SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
         if (!c.getStringList("distill.hint-layers").isEmpty()) {
             LOG.warn("distill.hint-layers: feature hints apply to finetune; these steps learn from soft labels only");
@@ -110,6 +111,8 @@ public final class IterativePruneStage implements Stage {
                     SensitivityMeasurement.curves(points), stepTarget);
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
+            PruningSetup.reconstruct(net, pruned, solution.plan(), setup.graph(), reconstruction, assembler,
+                    c.getLong("run.seed") + step);
             PruningSetup.recalibrate(pruned, recalibration, assembler);
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned,
                     ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation,

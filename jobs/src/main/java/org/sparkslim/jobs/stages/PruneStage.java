@@ -60,14 +60,14 @@ public final class PruneStage implements Stage {
 
     @Override
     public List<String> configPaths() {
-        return List.of("prune", "data.image", "data.normalization");
+        return List.of("prune", "data.image", "data.normalization", "run.seed");
     }
 
     @Override
     public List<String> inputs(Config config) {
         List<String> inputs = new ArrayList<>();
         inputs.add(config.getString("prune.model"));
-        if (PruningSetup.recalibrationImageCount(config) > 0) {
+        if (PruningSetup.needsTrainImages(config)) {
             inputs.add("prepare-data");
         }
         if (strategy(config).equals("sensitivity")) {
@@ -109,6 +109,9 @@ public final class PruneStage implements Stage {
 
         ComputationGraph pruned = Pruner.apply(net, solution.plan());
         BatchAssembler assembler = ImageTable.assembler(c);
+        ctx.describe("reconstructing and recalibrating the pruned model");
+        PruningSetup.reconstruct(net, pruned, solution.plan(), setup.graph(),
+                PruningSetup.reconstructionImages(ctx, assembler), assembler, c.getLong("run.seed"));
         PruningSetup.recalibrate(pruned, PruningSetup.recalibrationImages(ctx, assembler), assembler);
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);

@@ -3,6 +3,8 @@ package org.sparkslim.jobs.stages;
 import com.typesafe.config.Config;
 import java.util.function.ToLongFunction;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.data.LabeledImages;
@@ -14,6 +16,7 @@ import org.sparkslim.compression.prune.PlanBuilder;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.PruningScope;
+import org.sparkslim.compression.prune.Reconstruction;
 import org.sparkslim.compression.prune.UnsupportedVertexException;
 import org.sparkslim.compression.train.BatchNormRecalibration;
 import org.sparkslim.compression.train.InMemoryBatchSource;
@@ -27,7 +30,8 @@ import org.sparkslim.jobs.spark.ValidationImages;
  * the configured criterion, and a plan builder limited to the configured scope.
  */
 record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion) {
-    /** Images per training-mode forward pass while recalibrating; statistics pool over all of them. */
+    private static final Logger LOG = LoggerFactory.getLogger(PruningSetup.class);
+    /** Images per forward pass while recalibrating or reconstructing; both pool over all of them. */
     static final int RECALIBRATION_BATCH = 250;
 
     static PruningSetup of(ComputationGraph net, Config c) {
@@ -67,18 +71,55 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
      * when recalibration is off; the stage must list {@code prepare-data} among its inputs.
      */
     static LabeledImages recalibrationImages(StageContext ctx, BatchAssembler assembler) {
-        int n = recalibrationImageCount(ctx.config());
+        return trainImages(ctx, assembler, recalibrationImageCount(ctx.config()));
+    }
+
+    static int recalibrationImageCount(Config c) {
+        return imageCount(c, "prune.bn-recalibration-images");
+    }
+
+    /** The train images {@code prune.reconstruction-images} asks for, or null when reconstruction is off. */
+    static LabeledImages reconstructionImages(StageContext ctx, BatchAssembler assembler) {
+        return trainImages(ctx, assembler, reconstructionImageCount(ctx.config()));
+    }
+
+    static int reconstructionImageCount(Config c) {
+        return imageCount(c, "prune.reconstruction-images");
+    }
+
+    /** Whether pruning reads train images (for recalibration or reconstruction). */
+    static boolean needsTrainImages(Config c) {
+        return recalibrationImageCount(c) > 0 || reconstructionImageCount(c) > 0;
+    }
+
+    private static int imageCount(Config c, String key) {
+        int n = c.getInt(key);
+        if (n < 0) {
+            throw new ConfigException(key + " must be 0 (off) or a positive image count, got " + n);
+        }
+        return n;
+    }
+
+    private static LabeledImages trainImages(StageContext ctx, BatchAssembler assembler, int n) {
         return n == 0 ? null : ValidationImages.firstN(ctx.spark(),
                 ctx.input("prepare-data") + "/" + ImageTable.file("train"), assembler.shape(), n);
     }
 
-    static int recalibrationImageCount(Config c) {
-        int n = c.getInt("prune.bn-recalibration-images");
-        if (n < 0) {
-            throw new ConfigException("prune.bn-recalibration-images must be 0 (off) or a positive image count, got "
-                    + n);
+    /**
+     * Refits the layers that read removed channels to the original network's outputs (a no-op when
+     * {@code images} is null), and logs how close each came.
+     */
+    static void reconstruct(ComputationGraph original, ComputationGraph pruned, PruningPlan plan, ChannelGraph graph,
+                            LabeledImages images, BatchAssembler assembler, long seed) {
+        if (images == null) {
+            return;
         }
-        return n;
+        Reconstruction.Result result = Reconstruction.refit(original, pruned, plan, graph,
+                InMemoryBatchSource.forEvaluation(images, assembler, RECALIBRATION_BATCH), seed);
+        result.fits().forEach(f -> LOG.info(String.format(
+                "reconstruction: %s refitted on %,d samples, error relative to its outputs' variance %.4f -> %.4f",
+                f.layer(), f.samples(), f.errorBefore(), f.errorAfter())));
+        result.skipped().forEach((layer, why) -> LOG.info("reconstruction: " + layer + " keeps its sliced weights: " + why));
     }
 
     /** Recalibrates {@code net}'s batch norms on {@code images} (a no-op when null). */
