@@ -166,8 +166,9 @@ class PruningPipelineTest {
 
     /**
      * Reconstruction refits the layers that read removed channels (3x3 convolutions here) to the dense
-     * model's outputs: only {@code prune} reruns, only those layers' weights change, and the pruned model
-     * loses less before any fine-tuning.
+     * model's outputs, in every sensitivity variant and in the written model: the variants score better
+     * (the unpruned baseline alike), only those layers' weights differ from the replayed plan's, and the
+     * pruned model loses less before any fine-tuning.
      */
     @Test
     @Order(4)
@@ -177,27 +178,42 @@ class PruningPipelineTest {
                 "prune.bn-recalibration-images=200", "evaluate.models=[prune]");
         run(greedy);
         double plainLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
-        ComputationGraph plain = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        Row plainBaseline = table("sensitivity", "sensitivities.parquet").where("`group` = ''").first();
+        double plainMean = meanTop1OfVariants();
 
-        assertEquals(List.of("prune", "evaluate"),
+        assertEquals(List.of("sensitivity", "prune", "evaluate"),
                 FashionMnistPipelineTest.ran(run(greedy, "prune.reconstruction-images=400")));
+        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+        assertEquals(0, s.where("reused").count(), "reconstructed points are measured anew");
+        assertEquals(plainBaseline.<Double>getAs("top1"), s.where("`group` = ''").first().<Double>getAs("top1"),
+                "nothing to refit in the unpruned baseline");
+        double refittedMean = meanTop1OfVariants();
+        assertTrue(refittedMean > plainMean, "mean top-1 of the variants " + plainMean + " -> " + refittedMean);
         double refittedLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
         assertTrue(refittedLoss < plainLoss, "test loss before fine-tuning " + plainLoss + " -> " + refittedLoss);
-        ComputationGraph refitted = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+
+        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
         PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
-        ChannelGraph dense = ChannelGraph.of(ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")),
-                "train"));
+        ComputationGraph replayed = Pruner.apply(trained, plan);
+        ComputationGraph refitted = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        ChannelGraph dense = ChannelGraph.of(trained);
         java.util.Set<String> readers = new java.util.HashSet<>();
         plan.groups().forEach(g -> dense.group(g.group()).members(Role.CONSUMER).forEach(m -> readers.add(m.vertex())));
         assertTrue(readers.size() >= 2, readers.toString());
         for (org.deeplearning4j.nn.api.Layer layer : refitted.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
             if (layer.paramTable().containsKey("W")) {
-                assertEquals(!readers.contains(name), layer.getParam("W").equals(plain.getLayer(name).getParam("W")), name);
+                assertEquals(!readers.contains(name), layer.getParam("W").equals(replayed.getLayer(name).getParam("W")),
+                        name);
             }
         }
         ConfigException negative = assertThrows(ConfigException.class, () -> run(greedy, "prune.reconstruction-images=-5"));
         assertTrue(negative.getMessage().contains("prune.reconstruction-images"), negative.getMessage());
+    }
+
+    static double meanTop1OfVariants() {
+        return table("sensitivity", "sensitivities.parquet").where("`group` <> ''")
+                .agg(org.apache.spark.sql.functions.avg("top1")).first().getDouble(0);
     }
 
     /** Settings of the fine-tuning tests: a greedy plan in steps of 8, then fine-tuning alone. */

@@ -14,9 +14,10 @@ import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
-import org.sparkslim.compression.train.BatchNormRecalibration;
+import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.compression.train.Evaluator;
 import org.sparkslim.compression.train.InMemoryBatchSource;
@@ -38,21 +39,20 @@ public final class SensitivityAnalysis {
     }
 
     /**
-     * @param recalibration train images each pruned variant's batch norms are re-estimated on before
-     *     scoring (the baseline's too, so all points are judged alike), or null to score as pruned
+     * @param restoration what is done to each pruned variant before it is scored (the baseline too, so
+     *     all points are judged alike)
      */
     public static List<Result> run(SparkSession spark, byte[] model, String hash, List<Task> tasks, LabeledImages val,
-                                   LabeledImages recalibration, BatchAssembler assembler, int batchSize, int threadsPerTask) {
+                                   Restoration restoration, BatchAssembler assembler, int batchSize, int threadsPerTask) {
         if (tasks.isEmpty()) {
             return List.of();
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<byte[]> modelBytes = jsc.broadcast(model);
         Broadcast<LabeledImages> images = jsc.broadcast(val);
-        Broadcast<LabeledImages> recalibrationImages = recalibration == null ? null : jsc.broadcast(recalibration);
+        Broadcast<Restoration> restore = restoration.isEmpty() ? null : jsc.broadcast(restoration);
         return jsc.parallelize(tasks, tasks.size())
-                .mapPartitions(new Evaluate(modelBytes, hash, images, recalibrationImages, assembler, batchSize,
-                        threadsPerTask))
+                .mapPartitions(new Evaluate(modelBytes, hash, images, restore, assembler, batchSize, threadsPerTask))
                 .collect();
     }
 
@@ -60,17 +60,17 @@ public final class SensitivityAnalysis {
         private final Broadcast<byte[]> model;
         private final String hash;
         private final Broadcast<LabeledImages> val;
-        private final Broadcast<LabeledImages> recalibration;
+        private final Broadcast<Restoration> restoration;
         private final BatchAssembler assembler;
         private final int batchSize;
         private final int threads;
 
         Evaluate(Broadcast<byte[]> model, String hash, Broadcast<LabeledImages> val,
-                 Broadcast<LabeledImages> recalibration, BatchAssembler assembler, int batchSize, int threads) {
+                 Broadcast<Restoration> restoration, BatchAssembler assembler, int batchSize, int threads) {
             this.model = model;
             this.hash = hash;
             this.val = val;
-            this.recalibration = recalibration;
+            this.restoration = restoration;
             this.assembler = assembler;
             this.batchSize = batchSize;
             this.threads = threads;
@@ -83,14 +83,14 @@ public final class SensitivityAnalysis {
             ComputationGraph net = ExecutorModels.get(model, hash);
             ImageShape shape = assembler.shape();
             List<Result> results = new ArrayList<>();
+            ChannelGraph graph = restoration == null ? null : ChannelGraph.of(net, ChannelGraph.Unsupported.SKIP);
             while (tasks.hasNext()) {
                 Task t = tasks.next();
                 ComputationGraph pruned = t.plan().isEmpty() ? net : Pruner.apply(net, t.plan());
-                if (recalibration != null) {
+                if (restoration != null) {
                     // never touch the shared cached model
                     pruned = pruned == net ? net.clone() : pruned;
-                    BatchNormRecalibration.recalibrate(pruned,
-                            InMemoryBatchSource.forEvaluation(recalibration.value(), assembler, batchSize));
+                    restoration.value().apply(net, pruned, t.plan(), graph);
                 }
                 ClassificationMetrics m = Evaluator.evaluate(pruned,
                         InMemoryBatchSource.forEvaluation(val.value(), assembler, batchSize), assembler.numClasses());

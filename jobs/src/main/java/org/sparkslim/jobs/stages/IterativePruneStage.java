@@ -19,6 +19,7 @@ import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
+import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.compression.train.EpochSummary;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.Stage;
@@ -87,8 +88,8 @@ public final class IterativePruneStage implements Stage {
 
         ComputationGraph net = original.net();
         byte[] bytes = original.bytes();
-        LabeledImages recalibration = PruningSetup.recalibrationImages(ctx, assembler);
-        LabeledImages reconstruction = PruningSetup.reconstructionImages(ctx, assembler);
+        Restoration scoring = PruningSetup.restoration(ctx, assembler, c.getInt("sensitivity.batch-size"));
+        Restoration keeping = scoring.withBatchSize(PruningSetup.RESTORATION_BATCH);
         SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
         if (!c.getStringList("distill.hint-layers").isEmpty()) {
             LOG.warn("distill.hint-layers: feature hints apply to finetune; these steps learn from soft labels only");
@@ -105,15 +106,13 @@ public final class IterativePruneStage implements Stage {
                     100 * stepTarget, 100 * (1 - remaining)));
             PruningSetup setup = PruningSetup.of(net, c);
             List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, bytes, ModelFiles.sha256(bytes),
-                    setup, val, recalibration, assembler, SensitivityStage.ratios(c), Map.of());
+                    setup, val, scoring, assembler, SensitivityStage.ratios(c), Map.of());
             RatioSolver.Solution solution = PruneStage.fromSensitivity(c,
                     new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape())),
                     SensitivityMeasurement.curves(points), stepTarget);
             plans.add(solution.plan().toJson());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
-            PruningSetup.reconstruct(net, pruned, solution.plan(), setup.graph(), reconstruction, assembler,
-                    c.getLong("run.seed") + step);
-            PruningSetup.recalibrate(pruned, recalibration, assembler);
+            PruningSetup.restore(keeping, net, pruned, solution.plan(), setup.graph());
             ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned,
                     ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation,
                     null);

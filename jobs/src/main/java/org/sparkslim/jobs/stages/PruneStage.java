@@ -109,10 +109,9 @@ public final class PruneStage implements Stage {
 
         ComputationGraph pruned = Pruner.apply(net, solution.plan());
         BatchAssembler assembler = ImageTable.assembler(c);
-        ctx.describe("reconstructing and recalibrating the pruned model");
-        PruningSetup.reconstruct(net, pruned, solution.plan(), setup.graph(),
-                PruningSetup.reconstructionImages(ctx, assembler), assembler, c.getLong("run.seed"));
-        PruningSetup.recalibrate(pruned, PruningSetup.recalibrationImages(ctx, assembler), assembler);
+        ctx.describe("restoring the pruned model (reconstruction, batch norm recalibration)");
+        PruningSetup.restore(PruningSetup.restoration(ctx, assembler, PruningSetup.RESTORATION_BATCH), net, pruned,
+                solution.plan(), setup.graph());
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);
         List<String> blocks = solution.plan().removedBlocks();

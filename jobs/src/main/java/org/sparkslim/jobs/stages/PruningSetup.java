@@ -17,9 +17,8 @@ import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.PruningScope;
 import org.sparkslim.compression.prune.Reconstruction;
+import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.compression.prune.UnsupportedVertexException;
-import org.sparkslim.compression.train.BatchNormRecalibration;
-import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
@@ -31,8 +30,8 @@ import org.sparkslim.jobs.spark.ValidationImages;
  */
 record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion) {
     private static final Logger LOG = LoggerFactory.getLogger(PruningSetup.class);
-    /** Images per forward pass while recalibrating or reconstructing; both pool over all of them. */
-    static final int RECALIBRATION_BATCH = 250;
+    /** Images per forward pass while restoring the model a stage writes (statistics pool over all of them). */
+    static final int RESTORATION_BATCH = 250;
 
     static PruningSetup of(ComputationGraph net, Config c) {
         Criterion criterion;
@@ -67,27 +66,27 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
     }
 
     /**
-     * The train images {@code prune.bn-recalibration-images} asks for (the first N by id), or null
-     * when recalibration is off; the stage must list {@code prepare-data} among its inputs.
+     * What {@code prune.reconstruction-images} and {@code prune.bn-recalibration-images} ask to be done
+     * to each pruned model, on the first N train images by id; a stage that uses it must list
+     * {@code prepare-data} among its inputs when {@link #needsTrainImages} says so.
+     *
+     * @param batchSize images per forward pass
      */
-    static LabeledImages recalibrationImages(StageContext ctx, BatchAssembler assembler) {
-        return trainImages(ctx, assembler, recalibrationImageCount(ctx.config()));
+    static Restoration restoration(StageContext ctx, BatchAssembler assembler, int batchSize) {
+        Config c = ctx.config();
+        return new Restoration(trainImages(ctx, assembler, reconstructionImageCount(c)),
+                trainImages(ctx, assembler, recalibrationImageCount(c)), assembler, batchSize, c.getLong("run.seed"));
     }
 
     static int recalibrationImageCount(Config c) {
         return imageCount(c, "prune.bn-recalibration-images");
     }
 
-    /** The train images {@code prune.reconstruction-images} asks for, or null when reconstruction is off. */
-    static LabeledImages reconstructionImages(StageContext ctx, BatchAssembler assembler) {
-        return trainImages(ctx, assembler, reconstructionImageCount(ctx.config()));
-    }
-
     static int reconstructionImageCount(Config c) {
         return imageCount(c, "prune.reconstruction-images");
     }
 
-    /** Whether pruning reads train images (for recalibration or reconstruction). */
+    /** Whether pruning reads train images (for reconstruction or recalibration). */
     static boolean needsTrainImages(Config c) {
         return recalibrationImageCount(c) > 0 || reconstructionImageCount(c) > 0;
     }
@@ -105,29 +104,17 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
                 ctx.input("prepare-data") + "/" + ImageTable.file("train"), assembler.shape(), n);
     }
 
-    /**
-     * Refits the layers that read removed channels to the original network's outputs (a no-op when
-     * {@code images} is null), and logs how close each came.
-     */
-    static void reconstruct(ComputationGraph original, ComputationGraph pruned, PruningPlan plan, ChannelGraph graph,
-                            LabeledImages images, BatchAssembler assembler, long seed) {
-        if (images == null) {
+    /** Applies {@code restoration} to a model about to be written, logging how close each refitted layer came. */
+    static void restore(Restoration restoration, ComputationGraph original, ComputationGraph pruned, PruningPlan plan,
+                        ChannelGraph graph) {
+        Reconstruction.Result result = restoration.apply(original, pruned, plan, graph);
+        if (result == null) {
             return;
         }
-        Reconstruction.Result result = Reconstruction.refit(original, pruned, plan, graph,
-                InMemoryBatchSource.forEvaluation(images, assembler, RECALIBRATION_BATCH), seed);
         result.fits().forEach(f -> LOG.info(String.format(
                 "reconstruction: %s refitted on %,d samples, error relative to its outputs' variance %.4f -> %.4f",
                 f.layer(), f.samples(), f.errorBefore(), f.errorAfter())));
         result.skipped().forEach((layer, why) -> LOG.info("reconstruction: " + layer + " keeps its sliced weights: " + why));
-    }
-
-    /** Recalibrates {@code net}'s batch norms on {@code images} (a no-op when null). */
-    static void recalibrate(ComputationGraph net, LabeledImages images, BatchAssembler assembler) {
-        if (images != null) {
-            BatchNormRecalibration.recalibrate(net,
-                    InMemoryBatchSource.forEvaluation(images, assembler, RECALIBRATION_BATCH));
-        }
     }
 
     /** MACs of the network a plan would produce, computed from configurations alone. */

@@ -13,6 +13,7 @@ import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.ResidualBlock;
+import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 
@@ -44,10 +45,10 @@ final class SensitivityMeasurement {
      * The baseline, every (prunable group, ratio) point and every removable block (size 1, ratio 1,
      * kept 0), in that order.
      *
-     * @param recalibration train images for batch norm recalibration of each variant, or null
+     * @param restoration what is done to each variant before it is scored
      */
     static List<Point> measure(StageContext ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
-                               LabeledImages recalibration, BatchAssembler assembler, List<Double> ratios,
+                               Restoration restoration, BatchAssembler assembler, List<Double> ratios,
                                Map<Key, Point> reusable) {
         List<Point> planned = new ArrayList<>();
         Map<Key, PruningPlan> plans = new HashMap<>();
@@ -82,7 +83,7 @@ final class SensitivityMeasurement {
                 tasks.size(), val.size(), planned.size() - tasks.size());
         long start = System.nanoTime();
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
-        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, recalibration,
+        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, restoration,
                 assembler, ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
             PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
             fresh.put(new Key(r.group(), planKey(plan)), r);

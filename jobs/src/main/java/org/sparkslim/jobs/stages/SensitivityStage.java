@@ -64,7 +64,8 @@ public final class SensitivityStage implements Stage {
     @Override
     public List<String> configPaths() {
         return List.of("sensitivity", "prune.model", "prune.criterion", "prune.combine", "prune.scope",
-                "prune.unsupported-vertices", "prune.bn-recalibration-images", "data.image", "data.num-classes", "data.normalization");
+                "prune.unsupported-vertices", "prune.bn-recalibration-images", "prune.reconstruction-images", "run.seed",
+                "data.image", "data.num-classes", "data.normalization");
     }
 
     @Override
@@ -85,15 +86,17 @@ public final class SensitivityStage implements Stage {
         BatchAssembler assembler = ImageTable.assembler(c);
         int maxImages = c.getInt("sensitivity.max-images");
         String modelHash = model.record().sha256();
-        // recalibrated points differ from plain ones: the image count is part of the data key
+        // restored points differ from plain ones: how they were restored is part of the data key
         int recalibrationImages = PruningSetup.recalibrationImageCount(c);
+        int reconstructionImages = PruningSetup.reconstructionImageCount(c);
         String dataKey = ModelFiles.sha256((ctx.inputSignature("prepare-data") + "|" + maxImages + "|"
-                + assembler.normalization() + (recalibrationImages == 0 ? "" : "|bn-recalibration " + recalibrationImages))
-                .getBytes(StandardCharsets.UTF_8));
+                + assembler.normalization() + (recalibrationImages == 0 ? "" : "|bn-recalibration " + recalibrationImages)
+                + (reconstructionImages == 0 ? "" : "|reconstruction " + reconstructionImages + " seed "
+                + c.getLong("run.seed"))).getBytes(StandardCharsets.UTF_8));
         LabeledImages val = validation(ctx, assembler);
 
         List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, model.bytes(), modelHash, setup,
-                val, PruningSetup.recalibrationImages(ctx, assembler), assembler, ratios(c),
+                val, PruningSetup.restoration(ctx, assembler, c.getInt("sensitivity.batch-size")), assembler, ratios(c),
                 previousPoints(ctx, modelHash, dataKey));
         double base = points.get(0).top1();
         List<Row> rows = new ArrayList<>();
