@@ -14,6 +14,7 @@ import org.sparkslim.compression.prune.Criterion;
 import org.sparkslim.compression.prune.Importance;
 import org.sparkslim.compression.prune.PlanBuilder;
 import org.sparkslim.compression.prune.PruningScope;
+import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 
 /** Wall time of the same sensitivity analysis on Spark masters with different core counts. */
@@ -43,9 +44,9 @@ public final class SensitivitySpeedup {
             byte[] bytes = ModelFiles.toBytes(net);
             String hash = ModelFiles.sha256(bytes);
             int cores = spark.sparkContext().defaultParallelism();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val, null, assembler, 500, 1);
+            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val, Restoration.none(), assembler, 500, 1);
             long start = System.nanoTime();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks, val, null, assembler, 500, 1);
+            SensitivityAnalysis.run(spark, bytes, hash, tasks, val, Restoration.none(), assembler, 500, 1);
             return (System.nanoTime() - start) / 1e9;
         } finally {
             spark.stop();

@@ -21,6 +21,11 @@ import org.sparkslim.compression.train.InMemoryBatchSource;
  */
 public record Restoration(LabeledImages reconstruction, LabeledImages recalibration, BatchAssembler assembler,
                           int batchSize, long seed) implements Serializable {
+    /** Score and keep pruned networks as sliced. */
+    public static Restoration none() {
+        return new Restoration(null, null, null, 0, 0);
+    }
+
     public boolean isEmpty() {
         return reconstruction == null && recalibration == null;
     }
