@@ -182,7 +182,14 @@ public final class Reconstruction {
 
     /** The activation of {@code vertex}, computing no further than it (inference mode). */
     private static INDArray activation(ComputationGraph net, String vertex, INDArray[] x) {
-        return net.feedForward(x, net.getVertex(vertex).getVertexIndex(), false, false).get(vertex);
+        // DL4J stops after this many vertices of its topological order, not at a vertex index
+        int[] order = net.topologicalSortOrder();
+        int index = net.getVertex(vertex).getVertexIndex();
+        int position = 0;
+        while (order[position] != index) {
+            position++;
+        }
+        return net.feedForward(x, position, false, false).get(vertex);
     }
 
     /**

@@ -137,6 +137,25 @@ class ReconstructionTest {
         return furthest;
     }
 
+    /** Every group of every zoo model pruned at once: each reader of removed channels is refitted, none worse. */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
+    void everyReaderOfARandomPlanIsRefitted(String family) {
+        ComputationGraph net = TestNetworks.zoo(family);
+        ChannelGraph graph = ChannelGraph.of(net);
+        PruningPlan plan = PrunerTest.randomPlan(graph, 11);
+        ComputationGraph refitted = Pruner.apply(net, plan);
+        Reconstruction.Result result = Reconstruction.refit(net, refitted, plan, graph, images(2, 32, 12), 1);
+
+        java.util.Set<String> readers = new java.util.TreeSet<>();
+        plan.groups().forEach(g -> graph.group(g.group()).members(Role.CONSUMER).forEach(m -> readers.add(m.vertex())));
+        java.util.Set<String> handled = new java.util.TreeSet<>(result.skipped().keySet());
+        result.fits().forEach(f -> handled.add(f.layer()));
+        assertEquals(readers, handled);
+        result.skipped().values().forEach(why -> assertTrue(why.contains("use more images"), family + ": " + why));
+        result.fits().forEach(f -> assertTrue(f.errorAfter() <= f.errorBefore(), family + ": " + f));
+    }
+
     /** Through a concatenation into an unpadded convolution, and through flattening into a dense layer. */
     @Test
     void concatenatedAndFlattenedInputsAreRefittedExactly() {
