@@ -74,8 +74,16 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
      */
     static Restoration restoration(StageContext ctx, BatchAssembler assembler, int batchSize) {
         Config c = ctx.config();
-        return new Restoration(trainImages(ctx, assembler, reconstructionImageCount(c)),
-                trainImages(ctx, assembler, recalibrationImageCount(c)), assembler, batchSize, c.getLong("run.seed"));
+        int reconstruction = reconstructionImageCount(c);
+        int recalibration = recalibrationImageCount(c);
+        // both take the first N by id: one read of the larger count serves both
+        LabeledImages images = trainImages(ctx, assembler, Math.max(reconstruction, recalibration));
+        return new Restoration(firstOf(images, reconstruction), firstOf(images, recalibration), assembler, batchSize,
+                c.getLong("run.seed"));
+    }
+
+    private static LabeledImages firstOf(LabeledImages images, int n) {
+        return n == 0 ? null : images.slice(0, Math.min(n, images.size()));
     }
 
     static int recalibrationImageCount(Config c) {

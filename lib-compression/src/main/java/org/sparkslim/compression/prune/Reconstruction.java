@@ -144,13 +144,13 @@ public final class Reconstruction {
             for (long from = 0; from < features.size(0); from += CHUNK) {
                 INDArray[] x = {features.get(NDArrayIndex.interval(from, Math.min(from + CHUNK, features.size(0))))};
                 INDArray inputs = view.samples(activation(pruned, prunedInput, x));
-                INDArray outputs = view.samples(activation(original, originalInput, x)).mmul(target);
+                int[] rows = sampledRows(x[0].size(0), inputs.rows(), positions);
+                INDArray outputs = view.samples(activation(original, originalInput, x)).getRows(rows).mmul(target);
                 if (targetBias != null) {
                     outputs.addiRowVector(targetBias);
                 }
-                int[] rows = sampledRows(x[0].size(0), inputs.rows(), positions);
                 eq = eq == null ? new NormalEquations(inputs.columns(), outputs.columns()) : eq;
-                eq.add(inputs.getRows(rows), outputs.getRows(rows));
+                eq.add(inputs.getRows(rows), outputs);
             }
         }
         if (eq == null) {
