@@ -41,10 +41,15 @@ public final class SensitivitySpeedup {
         SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-sensitivity-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
+            if (!spark.sparkContext().master().equals(master)) { // getOrCreate ignores the master of a live session
+                throw new IllegalStateException("cannot time Spark master " + master + ": this process already runs a "
+                        + spark.sparkContext().master() + " session; run the benchmark in a process of its own");
+            }
             byte[] bytes = ModelFiles.toBytes(net);
             String hash = ModelFiles.sha256(bytes);
             int cores = spark.sparkContext().defaultParallelism();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val, Restoration.none(), assembler, 500, 1);
+            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val,
+                    Restoration.none(), assembler, 500, 1);
             long start = System.nanoTime();
             SensitivityAnalysis.run(spark, bytes, hash, tasks, val, Restoration.none(), assembler, 500, 1);
             return (System.nanoTime() - start) / 1e9;

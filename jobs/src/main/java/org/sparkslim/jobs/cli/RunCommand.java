@@ -23,7 +23,8 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "CONF", description = "the run's HOCON config file")
     Path config;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a config value (repeatable), e.g. --set train.epochs=3")
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "override a config value (repeatable), e.g. --set train.epochs=3")
     List<String> overrides = new ArrayList<>();
 
     @Option(names = "--from", paramLabel = "STAGE", description = "re-run this stage and every stage after it")

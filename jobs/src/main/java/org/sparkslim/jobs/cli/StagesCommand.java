@@ -1,6 +1,7 @@
 package org.sparkslim.jobs.cli;
 
 import com.typesafe.config.Config;
+import java.util.List;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.stages.Stages;
@@ -13,7 +14,8 @@ final class StagesCommand implements Runnable {
         Config defaults = RunConfig.load(null, java.util.List.of());
         for (Stage s : Stages.all().all()) {
             System.out.printf("%-16s %s%n", s.name(), s.description());
-            System.out.printf("%-16s   reads:  %s%n", "", s.inputs(defaults).isEmpty() ? "(source data)" : String.join(", ", s.inputs(defaults)));
+            List<String> reads = s.inputs(defaults);
+            System.out.printf("%-16s   reads:  %s%n", "", reads.isEmpty() ? "(source data)" : String.join(", ", reads));
             System.out.printf("%-16s   writes: %s%n", "", String.join(", ", s.outputs()));
             System.out.printf("%-16s   config: %s%n", "", String.join(", ", s.configPaths()));
         }

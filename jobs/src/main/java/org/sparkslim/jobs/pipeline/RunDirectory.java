@@ -136,7 +136,8 @@ public final class RunDirectory {
      * partial file (it may briefly hold none, as Hadoop's rename does not replace).
      */
     public void writeAtomically(Path file, byte[] content) throws IOException {
-        Path part = new Path(file.getParent(), "." + file.getName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
+        String unique = UUID.randomUUID().toString().substring(0, 8);
+        Path part = new Path(file.getParent(), "." + file.getName() + "." + unique + ".part");
         try (OutputStream out = fs.create(part, true)) {
             out.write(content);
         }

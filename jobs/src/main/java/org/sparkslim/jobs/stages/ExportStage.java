@@ -112,7 +112,8 @@ public final class ExportStage implements Stage {
             this.ctx = ctx;
             this.assembler = ImageTable.assembler(ctx.config());
             this.testSplit = ctx.input("prepare-data") + "/" + ImageTable.file("test");
-            this.few = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(), ctx.config().getInt("export.check-images"));
+            this.few = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
+                    ctx.config().getInt("export.check-images"));
             this.fewFeatures = assembler.features(images(few, 0, few.size()));
         }
 

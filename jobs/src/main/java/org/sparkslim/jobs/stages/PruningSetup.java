@@ -50,7 +50,8 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
                 criterion.configName());
         if (builder.prunable().isEmpty()) {
             throw new ConfigException("prune.scope: no channel group is in scope; groups are "
-                    + graph.groups().stream().map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
+                    + graph.groups().stream()
+                    .map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
         }
         return new PruningSetup(graph, builder, criterion);
     }
@@ -120,8 +121,8 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
             return;
         }
         result.fits().forEach(f -> LOG.info(String.format(
-                "reconstruction: %s refitted on %,d samples, error relative to its outputs' variance %.4f -> %.4f",
-                f.layer(), f.samples(), f.errorBefore(), f.errorAfter())));
+                "reconstruction: %s refitted on %,d samples (ridge %.0e), error relative to its outputs' variance"
+                        + " %.4f -> %.4f", f.layer(), f.samples(), f.ridge(), f.errorBefore(), f.errorAfter())));
         result.skipped().forEach((layer, why) -> LOG.info("reconstruction: " + layer + " keeps its sliced weights: " + why));
     }
 

@@ -90,8 +90,8 @@ final class QuantizationSetup {
                                              ComputationGraph quantized) {
         Config c = ctx.config();
         ctx.describe("per-layer quantization error on " + c.getInt("quant.calibration-images") + " calibration images");
-        List<LayerError> errors = new ArrayList<>(DistributedCalibration.layerErrors(calibration, reference, quantized, ImageTable.assembler(c), c.getInt("quant.batch-size"),
-                c.getInt("quant.threads-per-task")));
+        List<LayerError> errors = new ArrayList<>(DistributedCalibration.layerErrors(calibration, reference, quantized,
+                ImageTable.assembler(c), c.getInt("quant.batch-size"), c.getInt("quant.threads-per-task")));
         errors.sort(Comparator.comparingDouble(LayerError::sqnrDb));
         List<Row> rows = new ArrayList<>();
         for (LayerError e : errors) {

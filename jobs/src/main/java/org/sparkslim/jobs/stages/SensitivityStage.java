@@ -86,13 +86,14 @@ public final class SensitivityStage implements Stage {
         BatchAssembler assembler = ImageTable.assembler(c);
         int maxImages = c.getInt("sensitivity.max-images");
         String modelHash = model.record().sha256();
-        // restored points differ from plain ones: how they were restored is part of the data key
+        // restored points differ from plain ones: how they were restored is part of the data key (the
+        // tag "ridge held-out" keeps rows refitted with the earlier fixed ridge from being reused)
         int recalibrationImages = PruningSetup.recalibrationImageCount(c);
         int reconstructionImages = PruningSetup.reconstructionImageCount(c);
         String dataKey = ModelFiles.sha256((ctx.inputSignature("prepare-data") + "|" + maxImages + "|"
                 + assembler.normalization() + (recalibrationImages == 0 ? "" : "|bn-recalibration " + recalibrationImages)
                 + (reconstructionImages == 0 ? "" : "|reconstruction " + reconstructionImages + " seed "
-                + c.getLong("run.seed"))).getBytes(StandardCharsets.UTF_8));
+                + c.getLong("run.seed") + " ridge held-out")).getBytes(StandardCharsets.UTF_8));
         LabeledImages val = validation(ctx, assembler);
 
         List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, model.bytes(), modelHash, setup,

@@ -48,7 +48,8 @@ public final class IdxReader {
             int rows = in.readInt();
             int columns = in.readInt();
             if (count < 0 || rows <= 0 || columns <= 0) {
-                throw new InvalidDataException(file + ": invalid idx image header (count " + count + ", " + rows + "x" + columns + ")");
+                throw new InvalidDataException(
+                        file + ": invalid idx image header (count " + count + ", " + rows + "x" + columns + ")");
             }
             byte[] pixels = readBody(in, file, (long) count * rows * columns);
             return new Images(file, count, rows, columns, pixels);

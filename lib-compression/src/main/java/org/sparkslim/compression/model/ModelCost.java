@@ -75,7 +75,8 @@ public record ModelCost(List<LayerCost> layers, long storedParameterBytes) imple
             }
             return positions * out.getChannels() * conv.getNIn() * kernel;
         }
-        if (layer instanceof FeedForwardLayer ff && !(layer instanceof ConvolutionLayer) && !(layer instanceof BatchNormalization)) {
+        if (layer instanceof FeedForwardLayer ff && !(layer instanceof ConvolutionLayer)
+                && !(layer instanceof BatchNormalization)) {
             return ff.getNIn() * ff.getNOut();
         }
         return 0;

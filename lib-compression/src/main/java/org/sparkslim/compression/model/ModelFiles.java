@@ -33,7 +33,8 @@ public final class ModelFiles {
         try {
             return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(origin + ": not a readable DL4J ComputationGraph model (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(
+                    origin + ": not a readable DL4J ComputationGraph model (" + e.getMessage() + ")", e);
         }
     }
 

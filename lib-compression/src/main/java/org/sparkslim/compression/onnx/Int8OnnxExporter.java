@@ -65,7 +65,8 @@ public final class Int8OnnxExporter extends OnnxExporter {
 
     private Int8OnnxExporter(ComputationGraph net, ImageShape input) {
         super(net, input);
-        conf.getVertexInputs().forEach((reader, in) -> in.forEach(v -> readers.computeIfAbsent(v, k -> new ArrayList<>()).add(reader)));
+        conf.getVertexInputs().forEach((reader, in) ->
+                in.forEach(v -> readers.computeIfAbsent(v, k -> new ArrayList<>()).add(reader)));
     }
 
     /** The serialized int8 ONNX model of a fake-quantized network whose quantizers are all frozen. */
@@ -80,7 +81,8 @@ public final class Int8OnnxExporter extends OnnxExporter {
             if (fakeQuantized.getConfiguration().getVertices().get(v) instanceof LayerVertex
                     && fakeQuantized.getLayer(v).conf().getLayer() instanceof FakeQuantize q) {
                 if (!q.frozen()) {
-                    throw new IllegalArgumentException("quantizer " + v + " is not frozen; freeze the ranges before an int8 export");
+                    throw new IllegalArgumentException(
+                            "quantizer " + v + " is not frozen; freeze the ranges before an int8 export");
                 }
                 if (q.grid().bits() != 8) {
                     throw new IllegalArgumentException("quantizer " + v + " uses " + q.grid().bits()
@@ -125,7 +127,8 @@ public final class Int8OnnxExporter extends OnnxExporter {
         } else if (quantizedInputs && layer instanceof SubsamplingLayer pool && pool.getPoolingType() == PoolingType.MAX) {
             maxPool(v, quantized.get(in.get(0)).tensor(), v, pool);
             quantized.put(v, rename(quantized.get(in.get(0)), v));
-        } else if (quantizedInputs && layer instanceof ActivationLayer act && isClampOf(act.getActivationFn(), quantized.get(in.get(0)))) {
+        } else if (quantizedInputs && layer instanceof ActivationLayer act
+                && isClampOf(act.getActivationFn(), quantized.get(in.get(0)))) {
             // the grid's zero point already clamps at 0 (and its top at or below 6): nothing to compute
             quantized.put(v, quantized.get(in.get(0)));
         } else {
@@ -240,7 +243,8 @@ public final class Int8OnnxExporter extends OnnxExporter {
         INDArray integers = w.quantizer().integers(weights, 1, w.bits());
         INDArray scales = w.quantizer().scales(weights, 1, w.bits());
         List<String> inputs = new ArrayList<>(List.of(x.tensor(), x.scaleName(), x.zeroPointName(),
-                g.int8s(v + ".W", integers), g.floats(v + ".W.scale", scales), g.int8s(v + ".W.zero_point", Nd4j.zeros(scales.length()))));
+                g.int8s(v + ".W", integers), g.floats(v + ".W.scale", scales),
+                g.int8s(v + ".W.zero_point", Nd4j.zeros(scales.length()))));
         inputs.add(hasBias(v) ? g.int32s(v + ".b", int32Bias(param(v, "b"), x.scale(), scales)) : "");
         if (output != null) {
             Quantized y = grid(v, output);

@@ -206,7 +206,8 @@ public class OnnxExporter {
         } else if (fn instanceof ActivationReLU) {
             g.node("Relu", List.of(x), List.of(out), v + "/relu");
         } else if (fn instanceof ActivationReLU6) {
-            g.node("Clip", List.of(x, g.floatScalar("relu6.min", 0f), g.floatScalar("relu6.max", 6f)), List.of(out), v + "/relu6");
+            g.node("Clip", List.of(x, g.floatScalar("relu6.min", 0f), g.floatScalar("relu6.max", 6f)), List.of(out),
+                    v + "/relu6");
         } else if (fn instanceof ActivationSoftmax) {
             g.node("Softmax", List.of(x), List.of(out), v + "/softmax", intAttr("axis", 1));
         } else {

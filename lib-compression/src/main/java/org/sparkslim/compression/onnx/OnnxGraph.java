@@ -88,7 +88,8 @@ final class OnnxGraph {
 
     /** A uint8 scalar (a zero point), shared by name. */
     String uint8Scalar(String name, int value) {
-        return scalars.computeIfAbsent(name, n -> raw(n, Onnx.TensorProto.DataType.UINT8, new byte[] {(byte) value}, new long[0]));
+        return scalars.computeIfAbsent(name,
+                n -> raw(n, Onnx.TensorProto.DataType.UINT8, new byte[] {(byte) value}, new long[0]));
     }
 
     /** An int8 scalar, shared by name. */
@@ -131,7 +132,8 @@ final class OnnxGraph {
     }
 
     static Onnx.AttributeProto floatAttr(String name, float value) {
-        return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.FLOAT).setF(value).build();
+        return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.FLOAT)
+                .setF(value).build();
     }
 
     private static Onnx.ValueInfoProto valueInfo(String name, long... dims) {

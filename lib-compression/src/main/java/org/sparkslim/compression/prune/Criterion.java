@@ -30,6 +30,7 @@ public enum Criterion {
             }
         }
         throw new IllegalArgumentException("unknown pruning criterion '" + name + "'" + Suggestions.didYouMean(name,
-                Arrays.stream(values()).map(Criterion::configName).toList()) + "; use l1_norm, l2_norm, geometry_median or bn_scale");
+                Arrays.stream(values()).map(Criterion::configName).toList())
+                + "; use l1_norm, l2_norm, geometry_median or bn_scale");
     }
 }

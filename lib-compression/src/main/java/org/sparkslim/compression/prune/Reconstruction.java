@@ -28,7 +28,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sparkslim.compression.train.BatchSource;
 
 /**
- * Refits, by least squares, the layers that lost input channels so that they compute what they
+ * Refits, by ridge regression, the layers that lost input channels so that they compute what they
  * computed in the original network (channel pruning by reconstruction, as in ThiNet and He et al.'s
  * channel pruning). Removing a channel also removes its share of every output of the layer that read
  * it; when the removed channel is correlated with kept ones, new weights on the kept channels make up
@@ -38,13 +38,20 @@ import org.sparkslim.compression.train.BatchSource;
  * every narrowing upstream included), against the original layer's outputs (before its activation)
  * at the channels the plan keeps. A convolution is linear in each output pixel's input patch, so
  * every pixel is a sample (up to {@link #POSITIONS_PER_IMAGE} random ones per image); a dense layer
- * has one sample per image. Other consumers keep their sliced weights. A layer's
+ * has one sample per image. Each layer's ridge is the candidate whose fit on four fifths of the
+ * images reproduces the other fifth best. Other consumers keep their sliced weights. A layer's
  * constant term goes to its bias, or, for a layer without one whose only reader is a batch norm, to
  * that batch norm's running mean.
  */
 public final class Reconstruction {
-    /** Ridge term, relative to the mean of the inputs' second moments: keeps dead channels solvable. */
-    private static final double RIDGE = 1e-6;
+    /**
+     * Candidate ridge terms, relative to the inputs' mean variance. The smallest keeps dead
+     * channels solvable; larger ones keep the weights from growing to fit the fitting images' noise
+     * when kept channels are nearly collinear (a classifier after global pooling, mostly).
+     */
+    static final double[] RIDGES = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1};
+    /** Every this-many-th fitting image is held out to choose the ridge. */
+    static final int HOLD_OUT_EVERY = 5;
     /** Samples per unknown below which a fit would learn the fitting images rather than the layer. */
     static final int SAMPLES_PER_UNKNOWN = 4;
     /** Output pixels sampled per image from larger feature maps: neighbours add little but cost. */
@@ -57,9 +64,10 @@ public final class Reconstruction {
 
     /**
      * How well one layer reproduces the original's outputs on the fitting images: the mean squared
-     * error over the outputs' variance, with the sliced weights and with the refitted ones.
+     * error over the outputs' variance, with the sliced weights and with the refitted ones, and the
+     * ridge (relative) chosen on the held-out images.
      */
-    public record LayerFit(String layer, long samples, double errorBefore, double errorAfter) {
+    public record LayerFit(String layer, long samples, double ridge, double errorBefore, double errorAfter) {
     }
 
     /** The refitted layers in network order, and the consumers of pruned channels left as sliced, with why. */
@@ -138,7 +146,9 @@ public final class Reconstruction {
         String interceptTo = interceptTarget(pruned, vertex, layer);
 
         Random positions = new Random(seed);
-        NormalEquations eq = null;
+        NormalEquations fitting = null;
+        NormalEquations heldOut = null;
+        long image = 0;
         for (Iterator<DataSet> batches = images.epoch(0); batches.hasNext(); ) {
             INDArray features = batches.next().getFeatures();
             for (long from = 0; from < features.size(0); from += CHUNK) {
@@ -149,13 +159,25 @@ public final class Reconstruction {
                 if (targetBias != null) {
                     outputs.addiRowVector(targetBias);
                 }
-                eq = eq == null ? new NormalEquations(inputs.columns(), outputs.columns()) : eq;
-                eq.add(inputs.getRows(rows), outputs);
+                if (fitting == null) {
+                    fitting = new NormalEquations(inputs.columns(), outputs.columns());
+                    heldOut = new NormalEquations(inputs.columns(), outputs.columns());
+                }
+                INDArray sampled = inputs.getRows(rows);
+                int[][] split = splitByImage(rows.length, x[0].size(0), image);
+                if (split[0].length > 0) {
+                    fitting.add(sampled.getRows(split[0]), outputs.getRows(split[0]));
+                }
+                if (split[1].length > 0) {
+                    heldOut.add(sampled.getRows(split[1]), outputs.getRows(split[1]));
+                }
+                image += x[0].size(0);
             }
         }
-        if (eq == null) {
+        if (fitting == null) {
             throw new IllegalArgumentException("reconstruction needs at least one batch of images");
         }
+        NormalEquations eq = fitting.plus(heldOut);
         if (eq.samples < SAMPLES_PER_UNKNOWN * (eq.xx.rows())) {
             return null;
         }
@@ -163,7 +185,8 @@ public final class Reconstruction {
         INDArray currentIntercept = "b".equals(interceptTo) ? layer.getParam("b").reshape(1, -1).castTo(DataType.DOUBLE)
                 : Nd4j.zeros(DataType.DOUBLE, 1, current.columns());
         double errorBefore = eq.relativeError(current, currentIntercept);
-        INDArray[] solution = eq.solve(interceptTo != null);
+        double ridge = chooseRidge(fitting, heldOut, interceptTo != null);
+        INDArray[] solution = eq.solve(interceptTo != null, ridge);
         double errorAfter = eq.relativeError(solution[0], solution[1]);
         INDArray w = layer.getParam("W");
         layer.setParam("W", view.parameter(solution[0], w));
@@ -177,7 +200,48 @@ public final class Reconstruction {
             bn.setParam("mean", mean.castTo(DataType.DOUBLE).reshape(1, -1).sub(solution[1])
                     .castTo(mean.dataType()).reshape(mean.shape()));
         }
-        return new LayerFit(vertex, eq.samples, errorBefore, errorAfter);
+        return new LayerFit(vertex, eq.samples, ridge, errorBefore, errorAfter);
+    }
+
+    /**
+     * The candidate ridge whose fit on {@code fitting} reproduces {@code heldOut} best (the smallest
+     * one when nothing is held out). Package-private for tests.
+     */
+    static double chooseRidge(NormalEquations fitting, NormalEquations heldOut, boolean constant) {
+        double best = RIDGES[0];
+        if (heldOut.samples == 0 || fitting.samples == 0) {
+            return best;
+        }
+        double bestError = Double.POSITIVE_INFINITY;
+        for (double ridge : RIDGES) {
+            INDArray[] solution = fitting.solve(constant, ridge);
+            double error = heldOut.relativeError(solution[0], solution[1]);
+            if (error < bestError) {
+                best = ridge;
+                bestError = error;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * Row indices of {@code rows} samples from {@code images} images (each image's rows together),
+     * those of fitting images and those of held-out ones; {@code first} numbers the first image.
+     */
+    private static int[][] splitByImage(int rows, long images, long first) {
+        int perImage = (int) (rows / images);
+        int[] kept = new int[rows];
+        int[] held = new int[rows];
+        int k = 0;
+        int h = 0;
+        for (int r = 0; r < rows; r++) {
+            if ((first + r / perImage) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1) {
+                held[h++] = r;
+            } else {
+                kept[k++] = r;
+            }
+        }
+        return new int[][] {Arrays.copyOf(kept, k), Arrays.copyOf(held, h)};
     }
 
     /** The activation of {@code vertex}, computing no further than it (inference mode). */
@@ -274,7 +338,7 @@ public final class Reconstruction {
     }
 
     /** Sums over samples of [x 1]^T [x 1], [x 1]^T y and y^2, from which the fit and its errors follow. */
-    private static final class NormalEquations {
+    static final class NormalEquations {
         private final INDArray xx;
         private final INDArray xy;
         private final INDArray ySum;
@@ -296,12 +360,24 @@ public final class Reconstruction {
             samples += x.rows();
         }
 
+        /** The sums over both sets of samples. */
+        NormalEquations plus(NormalEquations other) {
+            NormalEquations sum = new NormalEquations(xx.rows() - 1, xy.columns());
+            sum.xx.addi(xx).addi(other.xx);
+            sum.xy.addi(xy).addi(other.xy);
+            sum.ySum.addi(ySum).addi(other.ySum);
+            sum.yy = yy + other.yy;
+            sum.samples = samples + other.samples;
+            return sum;
+        }
+
         /**
-         * [weights, constant] minimizing the squared error plus a small ridge on the weights. With a
+         * [weights, constant] minimizing the squared error plus a ridge on the weights ({@code
+         * relativeRidge} times the inputs' mean variance, or second moment without a constant). With a
          * constant the fit is on centred inputs and outputs, which keeps it well conditioned when the
          * inputs vary little around a large mean (a classifier after global pooling).
          */
-        INDArray[] solve(boolean constant) {
+        INDArray[] solve(boolean constant, double relativeRidge) {
             int n = (int) xx.rows() - 1;
             org.nd4j.linalg.indexing.INDArrayIndex all = NDArrayIndex.all();
             INDArray moments = xx.get(NDArrayIndex.interval(0, n), NDArrayIndex.interval(0, n)).div(samples);
@@ -312,7 +388,7 @@ public final class Reconstruction {
                 moments.subi(meanX.transpose().mmul(meanX));
                 cross.subi(meanX.transpose().mmul(meanY));
             }
-            double ridge = RIDGE * Math.max(Nd4j.diag(moments).meanNumber().doubleValue(), 1e-12);
+            double ridge = relativeRidge * Math.max(Nd4j.diag(moments).meanNumber().doubleValue(), 1e-12);
             for (int i = 0; i < n; i++) {
                 moments.putScalar(i, i, moments.getDouble(i, i) + ridge);
             }

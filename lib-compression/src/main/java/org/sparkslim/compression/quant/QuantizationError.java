@@ -16,7 +16,8 @@ public final class QuantizationError {
     }
 
     /** Layer -> its error on this batch, in topological order. */
-    public static Map<String, LayerError> measure(ComputationGraph floatFolded, ComputationGraph fakeQuantized, INDArray features) {
+    public static Map<String, LayerError> measure(ComputationGraph floatFolded, ComputationGraph fakeQuantized,
+                                                  INDArray features) {
         Map<String, INDArray> reference = floatFolded.feedForward(features, false);
         Map<String, INDArray> quantized = fakeQuantized.feedForward(features, false);
         Map<String, LayerError> errors = new LinkedHashMap<>();

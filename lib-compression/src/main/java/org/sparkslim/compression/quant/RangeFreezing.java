@@ -18,7 +18,8 @@ public final class RangeFreezing {
     /** The tensors whose statistics freezing needs (the quantizers' inputs). */
     public static List<String> tensors(ComputationGraph fakeQuantized) {
         List<String> tensors = new ArrayList<>();
-        FakeQuantization.quantizers(fakeQuantized).keySet().forEach(q -> tensors.add(FakeQuantization.tensorOf(fakeQuantized, q)));
+        FakeQuantization.quantizers(fakeQuantized).keySet()
+                .forEach(q -> tensors.add(FakeQuantization.tensorOf(fakeQuantized, q)));
         return tensors;
     }
 

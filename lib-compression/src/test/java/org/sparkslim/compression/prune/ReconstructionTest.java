@@ -8,12 +8,14 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.stream.IntStream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -253,5 +255,39 @@ class ReconstructionTest {
         assertEquals(List.of("conv2", "conv3", "conv4", "conv5", "conv6", "fc"), List.copyOf(result.skipped().keySet()));
         result.skipped().values().forEach(why -> assertTrue(why.contains("use more images"), why));
         assertEquals(sliced.params(), refitted.params());
+    }
+
+    /**
+     * Nearly collinear inputs and noisy outputs with few samples: the least-squares weights fit the
+     * noise. The ridge chosen on held-out samples must give a fit that does better on a third set,
+     * with smaller weights; on an exact relation it must stay the smallest candidate.
+     */
+    @Test
+    void theRidgeChosenOnHeldOutSamplesGeneralizesBetter() {
+        Nd4j.getRandom().setSeed(3);
+        INDArray mixing = Nd4j.rand(DataType.DOUBLE, 8, 40);
+        INDArray weights = Nd4j.randn(DataType.DOUBLE, 40, 3);
+        BiFunction<Integer, Double, Reconstruction.NormalEquations> sample = (n, noise) -> {
+            INDArray x = Nd4j.randn(DataType.DOUBLE, n, 8).mmul(mixing)
+                    .addi(Nd4j.randn(DataType.DOUBLE, n, 40).muli(0.05));
+            INDArray y = x.mmul(weights).addi(Nd4j.randn(DataType.DOUBLE, n, 3).muli(noise));
+            Reconstruction.NormalEquations eq = new Reconstruction.NormalEquations(40, 3);
+            eq.add(x, y);
+            return eq;
+        };
+        Reconstruction.NormalEquations fitting = sample.apply(120, 2.0);
+        Reconstruction.NormalEquations heldOut = sample.apply(60, 2.0);
+        Reconstruction.NormalEquations fresh = sample.apply(2000, 2.0);
+
+        double ridge = Reconstruction.chooseRidge(fitting, heldOut, true);
+        assertTrue(ridge > Reconstruction.RIDGES[0], "chose " + ridge);
+        INDArray[] chosen = fitting.solve(true, ridge);
+        INDArray[] smallest = fitting.solve(true, Reconstruction.RIDGES[0]);
+        assertTrue(fresh.relativeError(chosen[0], chosen[1]) < fresh.relativeError(smallest[0], smallest[1]),
+                fresh.relativeError(chosen[0], chosen[1]) + " vs " + fresh.relativeError(smallest[0], smallest[1]));
+        assertTrue(chosen[0].norm2Number().doubleValue() < smallest[0].norm2Number().doubleValue());
+
+        assertEquals(Reconstruction.RIDGES[0],
+                Reconstruction.chooseRidge(sample.apply(120, 0.0), sample.apply(60, 0.0), true));
     }
 }
