@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,7 +34,7 @@ class SensitivityBenchmarkTest {
         assertTrue(printed.contains("12 tasks (groups x ratios), 200 val images each"), printed);
         Pattern line = Pattern.compile("^(local\\[\\d]) +([0-9.]+) s .* speed-up ([0-9.]+)x$", Pattern.MULTILINE);
         Matcher m = line.matcher(printed);
-        List<String> masters = new java.util.ArrayList<>();
+        List<String> masters = new ArrayList<>();
         while (m.find()) {
             masters.add(m.group(1));
             assertTrue(Double.parseDouble(m.group(2)) > 0 && Double.parseDouble(m.group(3)) > 0, m.group());
