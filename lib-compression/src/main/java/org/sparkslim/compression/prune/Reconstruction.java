@@ -151,27 +151,24 @@ public final class Reconstruction {
         long image = 0;
         for (Iterator<DataSet> batches = images.epoch(0); batches.hasNext(); ) {
             INDArray features = batches.next().getFeatures();
-            for (long from = 0; from < features.size(0); from += CHUNK) {
-                INDArray[] x = {features.get(NDArrayIndex.interval(from, Math.min(from + CHUNK, features.size(0))))};
-                INDArray inputs = view.samples(activation(pruned, prunedInput, x));
-                int[] rows = sampledRows(x[0].size(0), inputs.rows(), positions);
-                INDArray outputs = view.samples(activation(original, originalInput, x)).getRows(rows).mmul(target);
-                if (targetBias != null) {
-                    outputs.addiRowVector(targetBias);
+            int[][] parts = splitImages(features.size(0), image);
+            image += features.size(0);
+            for (int part = 0; part < parts.length; part++) {
+                INDArray subset = imagesAt(features, parts[part]);
+                for (long from = 0; subset != null && from < subset.size(0); from += CHUNK) {
+                    INDArray[] x = {subset.get(NDArrayIndex.interval(from, Math.min(from + CHUNK, subset.size(0))))};
+                    INDArray inputs = view.samples(activation(pruned, prunedInput, x));
+                    int[] rows = sampledRows(x[0].size(0), inputs.rows(), positions);
+                    INDArray outputs = rowsOf(view.samples(activation(original, originalInput, x)), rows).mmul(target);
+                    if (targetBias != null) {
+                        outputs.addiRowVector(targetBias);
+                    }
+                    if (fitting == null) {
+                        fitting = new NormalEquations(inputs.columns(), outputs.columns());
+                        heldOut = new NormalEquations(inputs.columns(), outputs.columns());
+                    }
+                    (part == 0 ? fitting : heldOut).add(rowsOf(inputs, rows), outputs);
                 }
-                if (fitting == null) {
-                    fitting = new NormalEquations(inputs.columns(), outputs.columns());
-                    heldOut = new NormalEquations(inputs.columns(), outputs.columns());
-                }
-                INDArray sampled = inputs.getRows(rows);
-                int[][] split = splitByImage(rows.length, x[0].size(0), image);
-                if (split[0].length > 0) {
-                    fitting.add(sampled.getRows(split[0]), outputs.getRows(split[0]));
-                }
-                if (split[1].length > 0) {
-                    heldOut.add(sampled.getRows(split[1]), outputs.getRows(split[1]));
-                }
-                image += x[0].size(0);
             }
         }
         if (fitting == null) {
@@ -225,23 +222,41 @@ public final class Reconstruction {
     }
 
     /**
-     * Row indices of {@code rows} samples from {@code images} images (each image's rows together),
-     * those of fitting images and those of held-out ones; {@code first} numbers the first image.
+     * The positions in a batch of {@code images} images, the first numbered {@code first}, of the
+     * fitting images and of the held-out ones.
      */
-    private static int[][] splitByImage(int rows, long images, long first) {
-        int perImage = (int) (rows / images);
-        int[] kept = new int[rows];
-        int[] held = new int[rows];
-        int k = 0;
+    private static int[][] splitImages(long images, long first) {
+        int[] fit = new int[(int) images];
+        int[] held = new int[(int) images];
+        int f = 0;
         int h = 0;
-        for (int r = 0; r < rows; r++) {
-            if ((first + r / perImage) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1) {
-                held[h++] = r;
+        for (int i = 0; i < images; i++) {
+            if ((first + i) % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1) {
+                held[h++] = i;
             } else {
-                kept[k++] = r;
+                fit[f++] = i;
             }
         }
-        return new int[][] {Arrays.copyOf(kept, k), Arrays.copyOf(held, h)};
+        return new int[][] {Arrays.copyOf(fit, f), Arrays.copyOf(held, h)};
+    }
+
+    /** The images of {@code batch} at {@code positions}; null when there are none. */
+    private static INDArray imagesAt(INDArray batch, int[] positions) {
+        if (positions.length == 0) {
+            return null;
+        }
+        if (positions.length == batch.size(0)) {
+            return batch;
+        }
+        long[] shape = batch.shape().clone();
+        shape[0] = positions.length;
+        return Nd4j.pullRows(batch.reshape('c', batch.size(0), batch.length() / batch.size(0)), 1, positions)
+                .reshape('c', shape);
+    }
+
+    /** The rows of {@code m} at {@code rows}, all of them when null (a native gather; getRows copies row by row). */
+    private static INDArray rowsOf(INDArray m, int[] rows) {
+        return rows == null ? m : Nd4j.pullRows(m, 1, rows);
     }
 
     /** The activation of {@code vertex}, computing no further than it (inference mode). */
@@ -258,12 +273,12 @@ public final class Reconstruction {
 
     /**
      * Which rows to keep of {@code rows} samples from {@code images} images (each image's rows
-     * together): all of them, or {@link #POSITIONS_PER_IMAGE} random positions of each image.
+     * together): {@link #POSITIONS_PER_IMAGE} random positions of each image, or null for all of them.
      */
     private static int[] sampledRows(long images, long rows, Random random) {
         int perImage = (int) (rows / images);
         if (perImage <= POSITIONS_PER_IMAGE) {
-            return java.util.stream.IntStream.range(0, (int) rows).toArray();
+            return null;
         }
         int[] picked = new int[(int) images * POSITIONS_PER_IMAGE];
         int[] order = java.util.stream.IntStream.range(0, perImage).toArray();
