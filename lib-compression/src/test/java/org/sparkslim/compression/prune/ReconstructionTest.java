@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +23,7 @@ import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.model.TestNetworks;
 import org.sparkslim.compression.model.WidthVector;
 import org.sparkslim.compression.train.BatchSource;
+import org.sparkslim.compression.train.TestBatches;
 
 class ReconstructionTest {
     /** Batches of random 28 x 28 images (labels unused by the refit). */
@@ -37,17 +37,7 @@ class ReconstructionTest {
         for (int i = 0; i < batches; i++) {
             data.add(new DataSet(Nd4j.randn(batchSize, channels, size, size), Nd4j.zeros(batchSize, 10)));
         }
-        return new BatchSource() {
-            @Override
-            public long size() {
-                return (long) batches * batchSize;
-            }
-
-            @Override
-            public Iterator<DataSet> epoch(int epoch) {
-                return data.iterator();
-            }
-        };
+        return TestBatches.of(data);
     }
 
     static INDArray activation(ComputationGraph net, String vertex, INDArray x) {

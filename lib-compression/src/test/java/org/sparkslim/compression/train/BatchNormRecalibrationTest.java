@@ -23,17 +23,7 @@ class BatchNormRecalibrationTest {
         INDArray training = net.feedForward(new INDArray[] {x}, true, false).get(net.getConfiguration().getNetworkOutputs().get(0));
         double before = net.outputSingle(x).sub(training).amaxNumber().doubleValue();
 
-        BatchNormRecalibration.recalibrate(net, new BatchSource() {
-            @Override
-            public long size() {
-                return x.size(0);
-            }
-
-            @Override
-            public java.util.Iterator<org.nd4j.linalg.dataset.DataSet> epoch(int epoch) {
-                return List.of(new org.nd4j.linalg.dataset.DataSet(x, null)).iterator();
-            }
-        });
+        BatchNormRecalibration.recalibrate(net, TestBatches.of(List.of(new org.nd4j.linalg.dataset.DataSet(x, null))));
         double after = net.outputSingle(x).sub(training).amaxNumber().doubleValue();
         assertTrue(before > 0.05, "random statistics disagree with the batch: " + before);
         assertTrue(after < 1e-2 && after < before / 10, "max probability difference " + before + " before, " + after + " after");
