@@ -276,6 +276,17 @@ class PruningPipelineTest {
                 () -> run(TUNE, "finetune.teacher=train", "distill.temperature=0"));
         assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),
                 hot.getMessage());
+
+        // any setting that names a stage reads a path as another run's checkpoint: the dense model
+        // pruned when read by its path is the same pruned model, and evaluation scores a checkpoint by path
+        ComputationGraph pruned = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        Path prunePath = runDir.resolve("prune");
+        run(TUNE, "pipeline.stages=[prepare-data, prune, evaluate]", "prune.model=\"" + runDir.resolve("train") + "\"",
+                "evaluate.models=[\"" + prunePath + "\"]");
+        assertEquals(pruned.params(), ModelFiles.fromBytes(Files.readAllBytes(prunePath.resolve("model.zip")), "prune")
+                .params());
+        assertEquals(List.of(prunePath.toString()), table("evaluate", "metrics.parquet").collectAsList().stream()
+                .map(r -> r.<String>getAs("stage")).toList());
     }
 
     /** Another fine-tuning seed repeats only the fine-tuning; run.seed's value gives back the default's weights. */
