@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
+import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.pipeline.CodeVersion;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.StageOutcome;
 import org.sparkslim.jobs.spark.SparkSessions;
@@ -34,7 +36,8 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         OneDnn.enable();
         Config conf = RunConfig.load(config, overrides);
-        Pipeline pipeline = new Pipeline(Stages.all(), Version.get());
+        Pipeline pipeline = new Pipeline(Stages.all(),
+                CodeVersion.of(Version.get(), ModelZoo.class, Pipeline.class));
         pipeline.plan(conf);
         SparkSession spark = SparkSessions.create(conf);
         try {

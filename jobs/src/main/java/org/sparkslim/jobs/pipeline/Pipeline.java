@@ -44,7 +44,7 @@ public final class Pipeline {
                 spark.sparkContext().hadoopConfiguration());
         run.clearTemporary();
         run.writeText(new Path(run.root(), "run.conf"), RunConfig.render(config));
-        LOG.info("run directory {}", run.root());
+        LOG.info("run directory {}, code version {}", run.root(), codeVersion);
 
         Map<String, String> signatures = new LinkedHashMap<>();
         Set<String> ranNow = new HashSet<>();
@@ -67,7 +67,7 @@ public final class Pipeline {
             java.util.Optional<String> previous = run.completedSignature(stage.name());
             String reason = i >= forceFrom ? "forced by --from " + fromStage
                     : previous.isEmpty() ? "no complete checkpoint"
-                    : !previous.get().equals(signature) ? "its config or inputs changed"
+                    : !previous.get().equals(signature) ? changed(run, stage.name())
                     : rebuiltInput != null ? "its input " + rebuiltInput + " was rebuilt"
                     : null;
             if (reason == null) {
@@ -110,14 +110,21 @@ public final class Pipeline {
                 + stages.stream().map(Stage::name).toList());
     }
 
-    private static double runOne(SparkSession spark, Config config, RunDirectory run, Stage stage, String signature)
+    /** Why a checkpoint's signature differs: other code wrote it, or else its config or inputs changed. */
+    private String changed(RunDirectory run, String stage) {
+        String code = run.completedCode(stage).orElse(null);
+        return code != null && !code.equals(codeVersion) ? "its checkpoint is from code version " + code
+                : "its config or inputs changed";
+    }
+
+    private double runOne(SparkSession spark, Config config, RunDirectory run, Stage stage, String signature)
             throws Exception {
         long start = System.nanoTime();
         Path output = run.begin(stage.name());
         spark.sparkContext().setJobGroup(stage.name(), stage.name() + ": " + stage.description(), false);
         try {
             stage.run(new StageContext(stage, spark, config, run, output));
-            run.commit(stage.name(), output, signature);
+            run.commit(stage.name(), output, signature, codeVersion);
         } catch (Exception | Error e) {
             run.discard(output);
             throw e;

@@ -68,6 +68,15 @@ public final class RunDirectory {
 
     /** The signature of a completed checkpoint, or empty when the stage has none. */
     public Optional<String> completedSignature(String stage) {
+        return marker(stage).map(p -> p.getProperty("signature"));
+    }
+
+    /** The code version that wrote a completed checkpoint, or empty when unknown or the stage has none. */
+    public Optional<String> completedCode(String stage) {
+        return marker(stage).map(p -> p.getProperty("code"));
+    }
+
+    private Optional<Properties> marker(String stage) {
         Path marker = new Path(stage(stage), SUCCESS);
         try {
             if (!fs.exists(marker)) {
@@ -77,7 +86,7 @@ public final class RunDirectory {
             try (InputStream in = fs.open(marker)) {
                 p.load(in);
             }
-            return Optional.ofNullable(p.getProperty("signature"));
+            return Optional.of(p);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + marker, e);
         }
@@ -92,8 +101,11 @@ public final class RunDirectory {
         return tmp;
     }
 
-    /** Moves a finished stage directory into place, replacing the old checkpoint, then writes _SUCCESS. */
-    public void commit(String stage, Path finished, String signature) throws IOException {
+    /**
+     * Moves a finished stage directory into place, replacing the old checkpoint, then writes _SUCCESS
+     * with the signature and the code version that wrote it.
+     */
+    public void commit(String stage, Path finished, String signature, String codeVersion) throws IOException {
         Path target = stage(stage);
         Path retired = null;
         if (fs.exists(target)) {
@@ -104,6 +116,7 @@ public final class RunDirectory {
         Properties p = new Properties();
         p.setProperty("stage", stage);
         p.setProperty("signature", signature);
+        p.setProperty("code", codeVersion);
         p.setProperty("completed", Instant.now().toString());
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         p.store(text, "SparkSlim checkpoint marker: this directory is complete");

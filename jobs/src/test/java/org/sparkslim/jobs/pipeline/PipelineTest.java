@@ -80,6 +80,17 @@ class PipelineTest {
     }
 
     @Test
+    void checkpointsOfOtherCodeAreRebuiltAndTheMarkerNamesTheCode() throws Exception {
+        pipeline.run(spark, config(), null);
+        RunDirectory run = RunDirectory.open(dir.toString(), spark.sparkContext().hadoopConfiguration());
+        assertEquals(java.util.Optional.of("test"), run.completedCode("train"));
+        Pipeline newer = new Pipeline(new StageRegistry().register(a).register(b).register(c), "test+1");
+        assertEquals(List.of("prepare-data", "train", "evaluate"), ran(newer.run(spark, config(), null)));
+        assertEquals(java.util.Optional.of("test+1"), run.completedCode("train"));
+        assertEquals(List.of(), ran(newer.run(spark, config(), null)));
+    }
+
+    @Test
     void aFailedStageLeavesTheOldCheckpointAndNoMarker() throws Exception {
         pipeline.run(spark, config(), null);
         String before = output("train");
