@@ -111,6 +111,20 @@ class PruningPipelineTest {
         ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
         assertEquals(written.params(), replayed.params());
 
+        // the pipeline replays a saved plan too: strategy "plan" on the same model, in another run directory
+        Path replay = runDir.resolve("replay");
+        List<String> replaying = List.of("run.dir=\"" + replay + "\"", "pipeline.stages=[prune]",
+                "prune.strategy=plan", "prune.model=\"" + runDir.resolve("train") + "\"");
+        run(replaying, "prune.plan-from=\"" + runDir.resolve("prune") + "\"");
+        assertEquals(written.params(), ModelFiles.fromBytes(Files.readAllBytes(replay.resolve("prune/model.zip")),
+                "replay").params());
+        assertEquals(plan.toJson(), Files.readString(replay.resolve("prune/plan.json")));
+        ConfigException unnamed = assertThrows(ConfigException.class, () -> run(replaying));
+        assertTrue(unnamed.getMessage().contains("prune.plan-from"), unnamed.getMessage());
+        ConfigException noPlan = assertThrows(ConfigException.class,
+                () -> run(replaying, "prune.plan-from=\"" + runDir.resolve("train") + "\""));
+        assertTrue(noPlan.getMessage().contains("train/plan.json"), noPlan.getMessage());
+
         assertEquals(3, table("evaluate", "metrics.parquet").count());
         assertEquals(pruned.<Long>getAs("macs"), table("finetune", "models.parquet").first().<Long>getAs("macs"));
         String report = Files.readString(runDir.resolve("report/report.md"));
@@ -337,6 +351,12 @@ class PruningPipelineTest {
         ComputationGraph replayed = Pruner.apply(trained, plan);
         ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("prune/model.zip")), "prune");
         assertEquals(written.params(), replayed.params());
+        // vgg's plan does not fit resnet20: refused, naming the file and the group
+        ConfigException misfit = assertThrows(ConfigException.class, () -> run("run.dir=\"" + runDir.resolve("misfit")
+                + "\"", "pipeline.stages=[prune]", "prune.strategy=plan", "prune.model=\"" + dir.resolve("train") + "\"",
+                "prune.plan-from=\"" + runDir.resolve("prune") + "\""));
+        assertTrue(misfit.getMessage().contains("prune/plan.json") && misfit.getMessage().contains("group '")
+                && misfit.getMessage().contains("another model"), misfit.getMessage());
         Dataset<Row> ratios = spark.read().parquet(dir.resolve("prune/ratios.parquet").toString());
         assertEquals(plan.removedBlocks().size(), ratios.where("size = 1 and kept = 0").count(),
                 "ratios.parquet lists the removed blocks");

@@ -3,6 +3,8 @@ package org.sparkslim.jobs.stages;
 import static org.apache.spark.sql.functions.col;
 
 import com.typesafe.config.Config;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -34,7 +36,8 @@ import org.sparkslim.jobs.spark.Tables;
 /**
  * Removes channels from the model of {@code prune.model} until its MACs drop by the target: one
  * ratio for all groups ({@code uniform}) or per-group ratios from the sensitivity curves
- * ({@code sensitivity}, which also removes whole residual blocks when the scope allows). Writes the
+ * ({@code sensitivity}, which also removes whole residual blocks when the scope allows); or replays
+ * the plan another prune checkpoint wrote ({@code plan}, from {@code prune.plan-from}). Writes the
  * smaller {@code model.zip}, its {@code plan.json} (replayable on the same model),
  * {@code models.parquet} and {@code ratios.parquet} (one row per group, then one per removable block).
  */
@@ -55,7 +58,7 @@ public final class PruneStage implements Stage {
 
     @Override
     public String description() {
-        return "remove channels to a MAC target (uniform or sensitivity-based ratios)";
+        return "remove channels to a MAC target (uniform or sensitivity-based ratios) or as a saved plan says";
     }
 
     @Override
@@ -70,8 +73,10 @@ public final class PruneStage implements Stage {
         if (PruningSetup.needsTrainImages(config)) {
             inputs.add("prepare-data");
         }
-        if (strategy(config).equals("sensitivity")) {
-            inputs.add("sensitivity");
+        switch (strategy(config)) {
+            case "sensitivity" -> inputs.add("sensitivity");
+            case "plan" -> inputs.add(planSource(config));
+            default -> { }
         }
         return inputs;
     }
@@ -83,10 +88,20 @@ public final class PruneStage implements Stage {
 
     private static String strategy(Config c) {
         String s = c.getString("prune.strategy");
-        if (!s.equals("uniform") && !s.equals("sensitivity")) {
-            throw new ConfigException("prune.strategy: unknown strategy '" + s + "'; use uniform or sensitivity");
+        if (!List.of("uniform", "sensitivity", "plan").contains(s)) {
+            throw new ConfigException("prune.strategy: unknown strategy '" + s + "'; use uniform, sensitivity or plan");
         }
         return s;
+    }
+
+    /** The prune checkpoint whose plan the {@code plan} strategy replays. */
+    private static String planSource(Config c) {
+        String source = c.getString("prune.plan-from");
+        if (source.isBlank()) {
+            throw new ConfigException("prune.plan-from is empty: the plan strategy replays the " + PLAN
+                    + " of a prune checkpoint; name it (a stage of this run or a path, e.g. \"runs/vgg/prune\")");
+        }
+        return source;
     }
 
     @Override
@@ -103,9 +118,11 @@ public final class PruneStage implements Stage {
         if (strategy(c).equals("uniform") && !setup.builder().removableBlocks().isEmpty()) {
             LOG.warn("prune.scope.remove-blocks: the uniform strategy narrows channels only; no block is removed");
         }
-        RatioSolver.Solution solution = strategy(c).equals("uniform")
-                ? solver.uniform(target, tolerance)
-                : fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
+        RatioSolver.Solution solution = switch (strategy(c)) {
+            case "uniform" -> solver.uniform(target, tolerance);
+            case "sensitivity" -> fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
+            default -> replayed(ctx, solver);
+        };
 
         ComputationGraph pruned = Pruner.apply(net, solution.plan());
         BatchAssembler assembler = ImageTable.assembler(c);
@@ -115,9 +132,11 @@ public final class PruneStage implements Stage {
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);
         List<String> blocks = solution.plan().removedBlocks();
-        LOG.info(String.format("pruned %d groups%s: MACs %d -> %d (-%.2f%%, target -%.2f%%), params %d -> %d",
+        String aim = strategy(c).equals("plan") ? "the plan of " + planSource(c)
+                : String.format("target -%.2f%%", 100 * target);
+        LOG.info(String.format("pruned %d groups%s: MACs %d -> %d (-%.2f%%, %s), params %d -> %d",
                 solution.plan().groups().size(), blocks.isEmpty() ? "" : ", removed blocks " + blocks, before.macs(),
-                after.macs(), 100 * solution.reduction(), 100 * target, before.params(), after.params()));
+                after.macs(), 100 * solution.reduction(), aim, before.params(), after.params()));
 
         ctx.run().writeText(ctx.output(PLAN), solution.plan().toJson());
         Set<String> removed = setup.graph().branchVertices(solution.plan().removedBlocks());
@@ -133,6 +152,26 @@ public final class PruneStage implements Stage {
             rows.add(RowFactory.create(b.name(), String.join(",", b.convolutions()), 1, kept, 1.0 - kept));
         }
         Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);
+    }
+
+    /**
+     * The plan of {@code prune.plan-from}, as it is: the same channels of the same groups, the same
+     * blocks. Its kept channels were chosen on the model it was made for; group names and sizes are
+     * checked against this one, the weights are not.
+     */
+    private static RatioSolver.Solution replayed(StageContext ctx, RatioSolver solver) throws IOException {
+        Path file = new Path(ctx.input(planSource(ctx.config())), PLAN);
+        if (!ctx.run().fileSystem().exists(file)) {
+            throw new ConfigException("prune.plan-from: " + file + " does not exist; name a prune checkpoint");
+        }
+        try {
+            PruningPlan plan = PruningPlan.fromJson(new String(ctx.run().read(file), StandardCharsets.UTF_8),
+                    file.toString());
+            return solver.of(plan);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("prune.plan-from: " + file + " does not fit " + ctx.config().getString(
+                    "prune.model") + ": " + e.getMessage(), e);
+        }
     }
 
     /** Per-group ratios from sensitivity curves, by the allocation {@code prune.allocation} names. */

@@ -45,6 +45,14 @@ public final class RatioSolver {
     public record Solution(PruningPlan plan, Map<String, Double> ratios, double reduction) {
     }
 
+    /** A given plan (one replayed as it is) with its groups' ratios and the reduction it achieves. */
+    public Solution of(PruningPlan plan) {
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        plan.groups().forEach(g -> ratios.put(g.group(), 1 - g.kept().length / (double) g.size()));
+        plan.removedBlocks().forEach(b -> ratios.put(b, 1.0));
+        return new Solution(plan, ratios, 1 - macs.applyAsLong(plan) / (double) baseMacs);
+    }
+
     public Solution uniform(double targetReduction, double tolerance) {
         return bisect("uniform ratio", targetReduction, tolerance, 0, 1, this::uniformRatios);
     }

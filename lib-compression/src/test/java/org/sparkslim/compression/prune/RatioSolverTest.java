@@ -41,6 +41,17 @@ class RatioSolverTest {
     }
 
     @Test
+    void aGivenPlanIsScoredAsTheSolutionThatMadeIt() {
+        ComputationGraph net = TestNetworks.zoo("resnet20");
+        RatioSolver solver = solver(net, null);
+        RatioSolver.Solution solved = solver.uniform(0.5, 0.01);
+        RatioSolver.Solution given = solver.of(PruningPlan.fromJson(solved.plan().toJson(), "test"));
+        assertEquals(solved.reduction(), given.reduction(), 1e-12);
+        solved.plan().groups().forEach(g -> assertEquals(1 - g.kept().length / (double) g.size(),
+                given.ratios().get(g.group()), 1e-12, g.group()));
+    }
+
+    @Test
     void interpolatesTheLargestRatioUnderTheThreshold() {
         List<double[]> curve = List.of(new double[] {0.2, 0.01}, new double[] {0.4, 0.03}, new double[] {0.6, 0.2});
         assertEquals(0.3, RatioSolver.ratioAt(curve, 0.02), 1e-12);
