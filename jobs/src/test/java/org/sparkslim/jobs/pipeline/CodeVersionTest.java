@@ -24,8 +24,8 @@ class CodeVersionTest {
         assertEquals("1.2.0", CodeVersion.of("1.2.0", CodeVersion.class));
         String snapshot = CodeVersion.of("0.1.0-SNAPSHOT", CodeVersion.class);
         assertTrue(snapshot.matches("0\\.1\\.0-SNAPSHOT\\+[0-9a-f]{12}"), snapshot);
-        assertEquals(snapshot, CodeVersion.of("0.1.0-SNAPSHOT", CodeVersion.class, Pipeline.class),
-                "one location named twice counts once");
+        assertEquals(snapshot, CodeVersion.of("0.1.0-SNAPSHOT", CodeVersion.class, Test.class),
+                "a dependency's jar adds no project classes");
     }
 
     @Test
