@@ -352,9 +352,10 @@ class PruningPipelineTest {
         ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("prune/model.zip")), "prune");
         assertEquals(written.params(), replayed.params());
         // vgg's plan does not fit resnet20: refused, naming the file and the group
-        ConfigException misfit = assertThrows(ConfigException.class, () -> run("run.dir=\"" + runDir.resolve("misfit")
-                + "\"", "pipeline.stages=[prune]", "prune.strategy=plan", "prune.model=\"" + dir.resolve("train") + "\"",
-                "prune.plan-from=\"" + runDir.resolve("prune") + "\""));
+        List<String> misfitting = List.of("run.dir=\"" + runDir.resolve("misfit") + "\"", "pipeline.stages=[prune]",
+                "prune.strategy=plan", "prune.model=\"" + dir.resolve("train") + "\"");
+        ConfigException misfit = assertThrows(ConfigException.class,
+                () -> run(misfitting, "prune.plan-from=\"" + runDir.resolve("prune") + "\""));
         assertTrue(misfit.getMessage().contains("prune/plan.json") && misfit.getMessage().contains("group '")
                 && misfit.getMessage().contains("another model"), misfit.getMessage());
         Dataset<Row> ratios = spark.read().parquet(dir.resolve("prune/ratios.parquet").toString());
