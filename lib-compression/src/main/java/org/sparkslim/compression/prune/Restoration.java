@@ -12,7 +12,9 @@ import org.sparkslim.compression.train.InMemoryBatchSource;
  * channels refitted to the original's outputs ({@link Reconstruction}), then every batch norm's
  * statistics re-estimated ({@link BatchNormRecalibration}); each step only when it has images. The
  * same for every sensitivity variant and for the model the prune stage writes, so that the ratios
- * are chosen on what the written model will be.
+ * are chosen on what the written model will be. Only the batch size may differ (the callers pick
+ * it): recalibration runs in training mode, where each pass normalizes by its own batch statistics,
+ * so another batch size gives slightly other statistics.
  *
  * @param reconstruction images for {@link Reconstruction}, or null to keep the sliced weights
  * @param recalibration  images for {@link BatchNormRecalibration}, or null to keep the statistics
