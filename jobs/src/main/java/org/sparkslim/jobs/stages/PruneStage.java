@@ -114,11 +114,12 @@ public final class PruneStage implements Stage {
         RatioSolver solver = new RatioSolver(setup.builder(), PruningSetup.macs(net, shape));
         double target = c.getDouble("prune.target-macs-reduction");
         double tolerance = c.getDouble("prune.tolerance");
-        ctx.describe("solving ratios (" + strategy(c) + ")");
-        if (strategy(c).equals("uniform") && !setup.builder().removableBlocks().isEmpty()) {
+        String strategy = strategy(c);
+        ctx.describe("solving ratios (" + strategy + ")");
+        if (strategy.equals("uniform") && !setup.builder().removableBlocks().isEmpty()) {
             LOG.warn("prune.scope.remove-blocks: the uniform strategy narrows channels only; no block is removed");
         }
-        RatioSolver.Solution solution = switch (strategy(c)) {
+        RatioSolver.Solution solution = switch (strategy) {
             case "uniform" -> solver.uniform(target, tolerance);
             case "sensitivity" -> fromSensitivity(c, solver, curves(ctx, model.record().sha256()), target);
             default -> replayed(ctx, solver);
@@ -132,7 +133,7 @@ public final class PruneStage implements Stage {
         ModelCost before = ModelCost.of(net, shape);
         ModelCost after = ModelCost.of(pruned, shape);
         List<String> blocks = solution.plan().removedBlocks();
-        String aim = strategy(c).equals("plan") ? "the plan of " + planSource(c)
+        String aim = strategy.equals("plan") ? "the plan of " + planSource(c)
                 : String.format("target -%.2f%%", 100 * target);
         LOG.info(String.format("pruned %d groups%s: MACs %d -> %d (-%.2f%%, %s), params %d -> %d",
                 solution.plan().groups().size(), blocks.isEmpty() ? "" : ", removed blocks " + blocks, before.macs(),

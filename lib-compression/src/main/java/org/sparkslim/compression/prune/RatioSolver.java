@@ -50,7 +50,7 @@ public final class RatioSolver {
         Map<String, Double> ratios = new LinkedHashMap<>();
         plan.groups().forEach(g -> ratios.put(g.group(), 1 - g.kept().length / (double) g.size()));
         plan.removedBlocks().forEach(b -> ratios.put(b, 1.0));
-        return new Solution(plan, ratios, 1 - macs.applyAsLong(plan) / (double) baseMacs);
+        return new Solution(plan, ratios, reduction(plan));
     }
 
     public Solution uniform(double targetReduction, double tolerance) {
@@ -260,6 +260,10 @@ public final class RatioSolver {
 
     private Solution solution(Map<String, Double> ratios) {
         PruningPlan plan = builder.plan(ratios);
-        return new Solution(plan, ratios, 1 - macs.applyAsLong(plan) / (double) baseMacs);
+        return new Solution(plan, ratios, reduction(plan));
+    }
+
+    private double reduction(PruningPlan plan) {
+        return 1 - macs.applyAsLong(plan) / (double) baseMacs;
     }
 }
