@@ -4,37 +4,30 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.jobs.cli.SparkSlim;
-import org.sparkslim.jobs.config.RunConfig;
-import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.StageOutcome;
 import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.stages.Stages;
 
 /**
  * The foundation pipeline on a slice of the real Fashion-MNIST (2,000 training images, one epoch)
@@ -44,59 +37,27 @@ import org.sparkslim.jobs.stages.Stages;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FashionMnistPipelineTest {
     static final List<String> STAGES = List.of("prepare-data", "train", "evaluate", "export", "report");
-    static Path runDir;
-    static SparkSession spark;
+
+    @RegisterExtension
+    static final TestPipeline it = new TestPipeline("sparkslim-it",
+            "data.limit.train=2000", "data.limit.val=500", "data.limit.test=1000", "data.partitions=4",
+            "model.family=vgg", "model.width-multiplier=0.5",
+            "train.epochs=1",
+            "pipeline.stages=[prepare-data, train, evaluate, export, report]", "export.check-images=64",
+            "evaluate.latency.warmup=2", "evaluate.latency.runs=5");
+
     static Map<String, String> firstSignatures = new HashMap<>();
     static Map<String, String> firstMarkers = new HashMap<>();
 
-    @BeforeAll
-    static void start() throws Exception {
-        RealData.requireFashionMnist();
-        runDir = Files.createTempDirectory("sparkslim-it");
-        spark = RealData.localSpark("sparkslim-it");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (spark != null) {
-            spark.stop();
-        }
-    }
-
-    static List<String> overrides(String... more) {
-        List<String> o = new ArrayList<>(List.of(
-                "run.dir=\"" + runDir + "\"",
-                "data.limit.train=2000", "data.limit.val=500", "data.limit.test=1000", "data.partitions=4",
-                "model.family=vgg", "model.width-multiplier=0.5",
-                "train.epochs=1",
-                "pipeline.stages=[prepare-data, train, evaluate, export, report]", "export.check-images=64",
-                "evaluate.latency.warmup=2", "evaluate.latency.runs=5"));
-        o.addAll(List.of(more));
-        return o;
-    }
-
-    static List<StageOutcome> run(String... more) throws Exception {
-        Config config = RunConfig.load(null, overrides(more));
-        return new Pipeline(Stages.all(), "it").run(spark, config, null);
-    }
-
-    static List<String> ran(List<StageOutcome> outcomes) {
-        return outcomes.stream().filter(o -> o.status() == StageOutcome.Status.RAN).map(StageOutcome::stage).toList();
-    }
-
-    static Dataset<Row> table(String stage, String name) {
-        return spark.read().parquet(runDir.resolve(stage).resolve(name).toString());
-    }
-
     static String marker(String stage) throws Exception {
-        return Files.readString(runDir.resolve(stage).resolve(RunDirectory.SUCCESS));
+        return Files.readString(it.runDir().resolve(stage).resolve(RunDirectory.SUCCESS));
     }
 
     @Test
     @Order(1)
     void firstRunWritesEveryCheckpoint() throws Exception {
-        List<StageOutcome> outcomes = run();
-        assertEquals(STAGES, ran(outcomes));
+        List<StageOutcome> outcomes = it.run();
+        assertEquals(STAGES, TestPipeline.ran(outcomes));
         for (StageOutcome o : outcomes) {
             assertTrue(marker(o.stage()).contains("signature=" + o.signature()), o.stage() + " marker");
             firstSignatures.put(o.stage(), o.signature());
@@ -106,7 +67,7 @@ class FashionMnistPipelineTest {
         // prepare-data: the benchmark splits in the documented schema
         Map<String, Long> expected = Map.of("train", 2000L, "val", 500L, "test", 1000L);
         for (String split : ImageTable.SPLITS) {
-            Dataset<Row> t = table("prepare-data", ImageTable.file(split));
+            Dataset<Row> t = it.table("prepare-data", ImageTable.file(split));
             assertEquals(ImageTable.SCHEMA.simpleString(), t.schema().simpleString().replace("NOT NULL", ""));
             assertEquals(expected.get(split), t.count(), split);
             Row stats = t.selectExpr("min(id)", "min(label)", "max(label)", "min(length(image))", "max(length(image))",
@@ -119,39 +80,39 @@ class FashionMnistPipelineTest {
         }
 
         // train: a model file whose hash and cost match models.parquet, and the history
-        Row model = table("train", "models.parquet").first();
-        byte[] bytes = Files.readAllBytes(runDir.resolve("train").resolve(model.<String>getAs("file")));
+        Row model = it.table("train", "models.parquet").first();
+        byte[] bytes = Files.readAllBytes(it.runDir().resolve("train").resolve(model.<String>getAs("file")));
         assertEquals(ModelFiles.sha256(bytes), model.getAs("sha256"));
         assertEquals((long) bytes.length, model.<Long>getAs("bytes"));
         ModelFamily vgg = ModelZoo.family("vgg");
         ImageShape shape = new ImageShape(1, 28, 28);
         assertEquals(ModelCost.of(vgg.build(vgg.spec(vgg.baseWidths().scaled(0.5), shape, 10, 1)), shape).macs(),
                 model.<Long>getAs("macs"));
-        Row history = table("train", "history.parquet").first();
+        Row history = it.table("train", "history.parquet").first();
         assertEquals(1, history.<Integer>getAs("epoch"));
         assertTrue(history.<Double>getAs("val_top1") > 0.25, "one epoch on 2,000 images beats chance: " + history);
 
         // evaluate: metrics, per-class accuracy, confusion matrix and predictions agree
-        Row metrics = table("evaluate", "metrics.parquet").first();
+        Row metrics = it.table("evaluate", "metrics.parquet").first();
         assertEquals(1000L, metrics.<Long>getAs("examples"));
         double top1 = metrics.getAs("top1");
         assertTrue(top1 > 0.25 && top1 <= 1.0, "top-1 " + top1);
         Map<Integer, Double> latency = metrics.getJavaMap(metrics.fieldIndex("latency_ms"));
         assertTrue(latency.get(1) > 0 && latency.get(64) > latency.get(1), "latency " + latency);
-        assertEquals(10, table("evaluate", "per-class.parquet").count());
-        assertEquals(1000L, table("evaluate", "confusion.parquet").selectExpr("sum(count)").first().getLong(0));
-        Dataset<Row> predictions = table("evaluate", "predictions.parquet");
+        assertEquals(10, it.table("evaluate", "per-class.parquet").count());
+        assertEquals(1000L, it.table("evaluate", "confusion.parquet").selectExpr("sum(count)").first().getLong(0));
+        Dataset<Row> predictions = it.table("evaluate", "predictions.parquet");
         assertEquals(1000L, predictions.select("id").distinct().count());
         double recomputed = predictions.selectExpr("avg(cast(label = predicted as double))").first().getDouble(0);
         assertEquals(top1, recomputed, 1e-12);
 
         // export: an ONNX file that ONNX Runtime runs with DL4J's outputs
-        Row export = table("export", "exports.parquet").first();
+        Row export = it.table("export", "exports.parquet").first();
         assertTrue(export.<Double>getAs("max_abs_diff") < 1e-5, "ONNX Runtime vs DL4J: " + export);
         assertEquals(64, export.<Integer>getAs("checked_images"));
-        assertEquals(Files.size(runDir.resolve("export").resolve(export.<String>getAs("file"))), export.<Long>getAs("bytes"));
+        assertEquals(Files.size(it.runDir().resolve("export").resolve(export.<String>getAs("file"))), export.<Long>getAs("bytes"));
 
-        String report = Files.readString(runDir.resolve("report").resolve("report.md"));
+        String report = Files.readString(it.runDir().resolve("report").resolve("report.md"));
         assertTrue(report.contains(String.format("%.2f", 100 * top1)), report);
         assertTrue(report.contains("Training history"), report);
     }
@@ -159,8 +120,8 @@ class FashionMnistPipelineTest {
     @Test
     @Order(2)
     void secondRunSkipsEveryStage() throws Exception {
-        List<StageOutcome> outcomes = run();
-        assertEquals(List.of(), ran(outcomes));
+        List<StageOutcome> outcomes = it.run();
+        assertEquals(List.of(), TestPipeline.ran(outcomes));
         for (String stage : STAGES) {
             assertEquals(firstMarkers.get(stage), marker(stage), stage + " checkpoint untouched");
         }
@@ -169,8 +130,8 @@ class FashionMnistPipelineTest {
     @Test
     @Order(3)
     void changingTrainingRerunsTrainAndWhatFollows() throws Exception {
-        List<StageOutcome> outcomes = run("train.learning-rate=0.05");
-        assertEquals(List.of("train", "evaluate", "export", "report"), ran(outcomes));
+        List<StageOutcome> outcomes = it.run("train.learning-rate=0.05");
+        assertEquals(List.of("train", "evaluate", "export", "report"), TestPipeline.ran(outcomes));
         assertEquals(firstMarkers.get("prepare-data"), marker("prepare-data"));
         assertTrue(!firstSignatures.get("train").equals(outcomes.get(1).signature()));
     }
@@ -178,13 +139,13 @@ class FashionMnistPipelineTest {
     @Test
     @Order(4)
     void parquetWithoutTheConfiguredColumnFailsClearlyAndHarmsNothing() throws Exception {
-        Path bad = runDir.resolveSibling(runDir.getFileName() + "-bad.parquet");
-        table("prepare-data", "test.parquet").withColumnRenamed("label", "class").write().parquet(bad.toString());
+        Path bad = it.runDir().resolveSibling(it.runDir().getFileName() + "-bad.parquet");
+        it.table("prepare-data", "test.parquet").withColumnRenamed("label", "class").write().parquet(bad.toString());
         String before = marker("prepare-data");
-        byte[] trainBefore = Files.readAllBytes(runDir.resolve("train").resolve("model.zip"));
+        byte[] trainBefore = Files.readAllBytes(it.runDir().resolve("train").resolve("model.zip"));
 
         Path conf = Files.createTempFile("bad", ".conf");
-        Files.writeString(conf, String.join("\n", overrides(
+        Files.writeString(conf, String.join("\n", it.settings(
                 "data.source=parquet",
                 "data.parquet.train=\"" + bad + "\"", "data.parquet.val=\"" + bad + "\"", "data.parquet.test=\"" + bad + "\"",
                 "spark.master=\"local[2]\"", "spark.conf.\"spark.ui.enabled\"=false")));
@@ -196,13 +157,13 @@ class FashionMnistPipelineTest {
             code = SparkSlim.execute("run", conf.toString());
         } finally {
             System.setErr(oldErr);
-            spark = RealData.localSpark("sparkslim-it");
+            it.restartSpark();
         }
         String message = err.toString(StandardCharsets.UTF_8);
         assertEquals(2, code, message);
         assertTrue(message.contains(bad.toString()) && message.contains("no column 'label'")
                 && message.contains("data.columns.label"), message);
         assertEquals(before, marker("prepare-data"), "the complete checkpoint survives the failed run");
-        assertArrayEquals(trainBefore, Files.readAllBytes(runDir.resolve("train").resolve("model.zip")));
+        assertArrayEquals(trainBefore, Files.readAllBytes(it.runDir().resolve("train").resolve("model.zip")));
     }
 }

@@ -4,33 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
-import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.Role;
 import org.sparkslim.jobs.config.ConfigException;
-import org.sparkslim.jobs.config.RunConfig;
-import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.StageOutcome;
-import org.sparkslim.jobs.stages.Stages;
 
 /**
  * Train, sensitivity analysis on Spark local[2], sensitivity-based pruning to -50% MACs, fine-tuning
@@ -39,59 +31,22 @@ import org.sparkslim.jobs.stages.Stages;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PruningPipelineTest {
-    static Path runDir;
-    static SparkSession spark;
-
-    @BeforeAll
-    static void start() throws Exception {
-        RealData.requireFashionMnist();
-        runDir = Files.createTempDirectory("sparkslim-prune-it");
-        spark = RealData.localSpark("sparkslim-prune-it");
-    }
-
-    @AfterAll
-    static void stop() {
-        if (spark != null) {
-            spark.stop();
-        }
-    }
-
-    static List<StageOutcome> run(String... more) throws Exception {
-        List<String> o = new ArrayList<>(List.of(
-                "run.dir=\"" + runDir + "\"",
-                "pipeline.stages=[prepare-data, train, sensitivity, prune, finetune, evaluate, report]",
-                "data.limit.train=2000", "data.limit.val=300", "data.limit.test=500", "data.partitions=2",
-                "model.family=vgg", "model.width-multiplier=0.5", "train.epochs=1",
-                "sensitivity.ratios=[0.25, 0.5, 0.75]",
-                "prune.strategy=sensitivity", "prune.target-macs-reduction=0.5", "prune.scope.min-channels=2",
-                "finetune.epochs=1",
-                "evaluate.models=[train, prune, finetune]", "evaluate.write-predictions=false",
-                "evaluate.latency.warmup=1", "evaluate.latency.runs=3"));
-        o.addAll(List.of(more));
-        Config config = RunConfig.load(null, o);
-        return new Pipeline(Stages.all(), "it").run(spark, config, null);
-    }
-
-    /** {@link #run(String...)} with a shared list of settings and a few more. */
-    static List<StageOutcome> run(List<String> settings, String... more) throws Exception {
-        List<String> all = new ArrayList<>(settings);
-        all.addAll(List.of(more));
-        return run(all.toArray(String[]::new));
-    }
-
-    static ComputationGraph finetuned() throws Exception {
-        return ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("finetune/model.zip")), "finetune/model.zip");
-    }
-
-    static Dataset<Row> table(String stage, String name) {
-        return spark.read().parquet(runDir.resolve(stage).resolve(name).toString());
-    }
+    @RegisterExtension
+    static final TestPipeline it = new TestPipeline("sparkslim-prune-it",
+            "pipeline.stages=[prepare-data, train, sensitivity, prune, finetune, evaluate, report]",
+            "data.limit.train=2000", "data.limit.val=300", "data.limit.test=500", "data.partitions=2",
+            "model.family=vgg", "model.width-multiplier=0.5", "train.epochs=1",
+            "sensitivity.ratios=[0.25, 0.5, 0.75]",
+            "prune.strategy=sensitivity", "prune.target-macs-reduction=0.5", "prune.scope.min-channels=2",
+            "finetune.epochs=1",
+            "evaluate.models=[train, prune, finetune]", "evaluate.write-predictions=false",
+            "evaluate.latency.warmup=1", "evaluate.latency.runs=3");
 
     @Test
     @Order(1)
     void prunesToTheMacTargetFromMeasuredSensitivities() throws Exception {
-        run();
-        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+        it.run();
+        Dataset<Row> s = it.table("sensitivity", "sensitivities.parquet");
         assertEquals(1 + 6 * 3, s.count(), "the baseline and 6 groups x 3 ratios");
         Row baseline = s.where("`group` = ''").first();
         assertEquals(0.0, baseline.<Double>getAs("drop"), 1e-12);
@@ -99,45 +54,46 @@ class PruningPipelineTest {
         assertTrue(s.where("ratio = 0.75").agg(org.apache.spark.sql.functions.min("macs")).first().getLong(0)
                 < baseline.<Long>getAs("macs"));
 
-        long dense = table("train", "models.parquet").first().getAs("macs");
-        Row pruned = table("prune", "models.parquet").first();
+        long dense = it.table("train", "models.parquet").first().getAs("macs");
+        Row pruned = it.table("prune", "models.parquet").first();
         double reduction = 1 - pruned.<Long>getAs("macs") / (double) dense;
         assertEquals(0.5, reduction, 0.005, "within 1% of the -50% target");
 
         // the plan replays on the trained model to exactly the pruned model
-        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
-        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        ComputationGraph trained = it.model("train");
+        PruningPlan plan = plan(it.runDir().resolve("prune"));
         ComputationGraph replayed = Pruner.apply(trained, plan);
-        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        ComputationGraph written = it.model("prune");
         assertEquals(written.params(), replayed.params());
 
-        // the pipeline replays a saved plan too: strategy "plan" on the same model, in another run directory
-        Path replay = runDir.resolve("replay");
+        // the pipeline replays a saved plan too: strategy "plan" on the same model, in another run directory;
+        // the plan names its groups, so a scope that matches none does not matter
+        Path replay = it.runDir().resolve("replay");
         List<String> replaying = List.of("run.dir=\"" + replay + "\"", "pipeline.stages=[prune]",
-                "prune.strategy=plan", "prune.model=\"" + runDir.resolve("train") + "\"");
-        run(replaying, "prune.plan-from=\"" + runDir.resolve("prune") + "\"");
-        assertEquals(written.params(), ModelFiles.fromBytes(Files.readAllBytes(replay.resolve("prune/model.zip")),
-                "replay").params());
+                "prune.strategy=plan", "prune.model=\"" + it.runDir().resolve("train") + "\"",
+                "prune.scope.match=[no-such-layer]");
+        it.run(replaying, "prune.plan-from=\"" + it.runDir().resolve("prune") + "\"");
+        assertEquals(written.params(), TestPipeline.model(replay.resolve("prune")).params());
         assertEquals(plan.toJson(), Files.readString(replay.resolve("prune/plan.json")));
-        ConfigException unnamed = assertThrows(ConfigException.class, () -> run(replaying));
+        ConfigException unnamed = assertThrows(ConfigException.class, () -> it.run(replaying));
         assertTrue(unnamed.getMessage().contains("prune.plan-from"), unnamed.getMessage());
         ConfigException noPlan = assertThrows(ConfigException.class,
-                () -> run(replaying, "prune.plan-from=\"" + runDir.resolve("train") + "\""));
+                () -> it.run(replaying, "prune.plan-from=\"" + it.runDir().resolve("train") + "\""));
         assertTrue(noPlan.getMessage().contains("train/plan.json"), noPlan.getMessage());
 
-        assertEquals(3, table("evaluate", "metrics.parquet").count());
-        assertEquals(pruned.<Long>getAs("macs"), table("finetune", "models.parquet").first().<Long>getAs("macs"));
-        String report = Files.readString(runDir.resolve("report/report.md"));
+        assertEquals(3, it.table("evaluate", "metrics.parquet").count());
+        assertEquals(pruned.<Long>getAs("macs"), it.table("finetune", "models.parquet").first().<Long>getAs("macs"));
+        String report = Files.readString(it.runDir().resolve("report/report.md"));
         assertTrue(report.contains("Pruning ratios") && report.contains("sensitivity.png"), report);
-        assertTrue(Files.size(runDir.resolve("report/sensitivity.png")) > 10_000);
+        assertTrue(Files.size(it.runDir().resolve("report/sensitivity.png")) > 10_000);
     }
 
     @Test
     @Order(2)
     void anotherRatioComputesOnlyTheNewRows() throws Exception {
-        List<StageOutcome> outcomes = run("sensitivity.ratios=[0.25, 0.5, 0.6, 0.75]");
-        assertTrue(FashionMnistPipelineTest.ran(outcomes).contains("sensitivity"));
-        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+        List<StageOutcome> outcomes = it.run("sensitivity.ratios=[0.25, 0.5, 0.6, 0.75]");
+        assertTrue(TestPipeline.ran(outcomes).contains("sensitivity"));
+        Dataset<Row> s = it.table("sensitivity", "sensitivities.parquet");
         assertEquals(1 + 6 * 4, s.count());
         assertEquals(6, s.where("not reused").count(), "only the six (group, 0.6) rows are new");
         assertEquals(6, s.where("not reused and ratio = 0.6").count());
@@ -149,25 +105,25 @@ class PruningPipelineTest {
         List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune]",
                 "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
                 "prune.bn-recalibration-images=200");
-        ConfigException bad = assertThrows(ConfigException.class, () -> run(greedy, "prune.allocation=cheapest"));
+        ConfigException bad = assertThrows(ConfigException.class, () -> it.run(greedy, "prune.allocation=cheapest"));
         assertTrue(bad.getMessage().contains("prune.allocation") && bad.getMessage().contains("cheapest"), bad.getMessage());
 
-        run(greedy);
-        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        it.run(greedy);
+        PruningPlan plan = plan(it.runDir().resolve("prune"));
         assertTrue(!plan.groups().isEmpty());
         for (PruningPlan.GroupPlan g : plan.groups()) {
             assertEquals(0, g.kept().length % 8, g.group() + " keeps " + g.kept().length);
         }
-        long dense = table("train", "models.parquet").first().getAs("macs");
-        double reduction = 1 - table("prune", "models.parquet").first().<Long>getAs("macs") / (double) dense;
+        long dense = it.table("train", "models.parquet").first().getAs("macs");
+        double reduction = 1 - it.table("prune", "models.parquet").first().<Long>getAs("macs") / (double) dense;
         assertEquals(0.5, reduction, 0.05, "steps of 8 channels land near the -50% target");
 
         // recalibrated points are measured anew, never taken from the plain ones of the earlier runs
-        assertEquals(0, table("sensitivity", "sensitivities.parquet").where("reused").count());
+        assertEquals(0, it.table("sensitivity", "sensitivities.parquet").where("reused").count());
         // the written model is the replayed plan with new batch norm statistics and the same weights
-        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
+        ComputationGraph trained = it.model("train");
         ComputationGraph replayed = Pruner.apply(trained, plan);
-        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        ComputationGraph written = it.model("prune");
         for (org.deeplearning4j.nn.api.Layer layer : written.getLayers()) {
             String name = layer.conf().getLayer().getLayerName();
             for (String param : layer.paramTable().keySet()) {
@@ -190,26 +146,26 @@ class PruningPipelineTest {
         List<String> greedy = List.of("pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate]",
                 "prune.allocation=greedy", "prune.scope.round-to=8", "prune.scope.min-channels=8",
                 "prune.bn-recalibration-images=200", "evaluate.models=[prune]");
-        run(greedy);
-        double plainLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
-        Row plainBaseline = table("sensitivity", "sensitivities.parquet").where("`group` = ''").first();
+        it.run(greedy);
+        double plainLoss = it.table("evaluate", "metrics.parquet").first().getAs("loss");
+        Row plainBaseline = it.table("sensitivity", "sensitivities.parquet").where("`group` = ''").first();
         double plainMean = meanTop1OfVariants();
 
         assertEquals(List.of("sensitivity", "prune", "evaluate"),
-                FashionMnistPipelineTest.ran(run(greedy, "prune.reconstruction-images=400")));
-        Dataset<Row> s = table("sensitivity", "sensitivities.parquet");
+                TestPipeline.ran(it.run(greedy, "prune.reconstruction-images=400")));
+        Dataset<Row> s = it.table("sensitivity", "sensitivities.parquet");
         assertEquals(0, s.where("reused").count(), "reconstructed points are measured anew");
         assertEquals(plainBaseline.<Double>getAs("top1"), s.where("`group` = ''").first().<Double>getAs("top1"),
                 "nothing to refit in the unpruned baseline");
         double refittedMean = meanTop1OfVariants();
         assertTrue(refittedMean > plainMean, "mean top-1 of the variants " + plainMean + " -> " + refittedMean);
-        double refittedLoss = table("evaluate", "metrics.parquet").first().getAs("loss");
+        double refittedLoss = it.table("evaluate", "metrics.parquet").first().getAs("loss");
         assertTrue(refittedLoss < plainLoss, "test loss before fine-tuning " + plainLoss + " -> " + refittedLoss);
 
-        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")), "train");
-        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
+        ComputationGraph trained = it.model("train");
+        PruningPlan plan = plan(it.runDir().resolve("prune"));
         ComputationGraph replayed = Pruner.apply(trained, plan);
-        ComputationGraph refitted = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
+        ComputationGraph refitted = it.model("prune");
         ChannelGraph dense = ChannelGraph.of(trained);
         java.util.Set<String> readers = new java.util.HashSet<>();
         plan.groups().forEach(g -> dense.group(g.group()).members(Role.CONSUMER).forEach(m -> readers.add(m.vertex())));
@@ -221,12 +177,17 @@ class PruningPipelineTest {
                         name);
             }
         }
-        ConfigException negative = assertThrows(ConfigException.class, () -> run(greedy, "prune.reconstruction-images=-5"));
+        ConfigException negative = assertThrows(ConfigException.class, () -> it.run(greedy, "prune.reconstruction-images=-5"));
         assertTrue(negative.getMessage().contains("prune.reconstruction-images"), negative.getMessage());
     }
 
+    static PruningPlan plan(Path pruneCheckpoint) throws java.io.IOException {
+        Path file = pruneCheckpoint.resolve("plan.json");
+        return PruningPlan.fromJson(Files.readString(file), file.toString());
+    }
+
     static double meanTop1OfVariants() {
-        return table("sensitivity", "sensitivities.parquet").where("`group` <> ''")
+        return it.table("sensitivity", "sensitivities.parquet").where("`group` <> ''")
                 .agg(org.apache.spark.sql.functions.avg("top1")).first().getDouble(0);
     }
 
@@ -237,31 +198,30 @@ class PruningPipelineTest {
 
     /** Runs {@link #TUNE} with {@code setting}, checks that only fine-tuning ran, and returns its model. */
     static ComputationGraph finetuneAgain(String... settings) throws Exception {
-        assertEquals(List.of("finetune"), FashionMnistPipelineTest.ran(run(TUNE, settings)), "only fine-tuning reruns");
-        return finetuned();
+        assertEquals(List.of("finetune"), TestPipeline.ran(it.run(TUNE, settings)), "only fine-tuning reruns");
+        return it.model("finetune");
     }
 
     @Test
     @Order(5)
     void fineTuningLearnsFromTheDenseTeacher() throws Exception {
-        run(TUNE);
-        ComputationGraph plain = finetuned();
+        it.run(TUNE);
+        ComputationGraph plain = it.model("finetune");
 
         ComputationGraph distilled = finetuneAgain("finetune.teacher=train");
         assertTrue(!distilled.params().equals(plain.params()), "the teacher changes what the student learns");
         // the saved student is a plain classifier again
         assertTrue(((BaseOutputLayer) distilled.getOutputLayer(0).conf().getLayer()).getLossFn() instanceof LossMCXENT);
         // no accuracy claim here: a one-epoch teacher on 2,000 images is too weak to teach (docs/PRUNING.md)
-        assertEquals(1, table("finetune", "history.parquet").count());
+        assertEquals(1, it.table("finetune", "history.parquet").count());
 
         // a stage checkpoint named by its path (as another run's would be) teaches the same
-        ComputationGraph byPath = finetuneAgain("finetune.teacher=\"" + runDir.resolve("train") + "\"");
+        ComputationGraph byPath = finetuneAgain("finetune.teacher=\"" + it.runDir().resolve("train") + "\"");
         assertEquals(distilled.params(), byPath.params());
 
         // feature hints at pruned layers: the teacher's features cut to the channels the plan kept there
-        PruningPlan plan = PruningPlan.fromJson(Files.readString(runDir.resolve("prune/plan.json")), "plan.json");
-        ChannelGraph dense = ChannelGraph.of(ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("train/model.zip")),
-                "train"));
+        PruningPlan plan = plan(it.runDir().resolve("prune"));
+        ChannelGraph dense = ChannelGraph.of(it.model("train"));
         List<String> hinted = List.of("conv2.bn", "conv4.bn", "conv6.bn");
         assertTrue(hinted.stream().anyMatch(l -> plan.keptChannels(dense, l).length
                 < dense.outputSpans(l).get(0).size()), "a hinted layer lost channels");
@@ -271,35 +231,35 @@ class PruningPipelineTest {
                 "no hint layer is left in the saved model");
         assertEquals(List.of("fc"), withHints.getConfiguration().getNetworkOutputs());
         ConfigException noTeacher = assertThrows(ConfigException.class,
-                () -> run(TUNE, "distill.hint-layers=[conv4.bn]"));
+                () -> it.run(TUNE, "distill.hint-layers=[conv4.bn]"));
         assertTrue(noTeacher.getMessage().contains("distill.hint-layers") && noTeacher.getMessage()
                 .contains("finetune.teacher"), noTeacher.getMessage());
         ConfigException unknown = assertThrows(ConfigException.class,
-                () -> run(TUNE, "finetune.teacher=train", "distill.hint-layers=[conv9.bn]"));
+                () -> it.run(TUNE, "finetune.teacher=train", "distill.hint-layers=[conv9.bn]"));
         assertTrue(unknown.getMessage().contains("distill.hint-layers") && unknown.getMessage().contains("'conv9.bn'"),
                 unknown.getMessage());
 
-        ConfigException missing = assertThrows(ConfigException.class, () -> run(TUNE, "finetune.teacher=teacher-net"));
+        ConfigException missing = assertThrows(ConfigException.class, () -> it.run(TUNE, "finetune.teacher=teacher-net"));
         assertTrue(missing.getMessage().contains("'teacher-net'"), missing.getMessage());
-        Path nowhere = runDir.resolve("no-such-run/train");
+        Path nowhere = it.runDir().resolve("no-such-run/train");
         ConfigException absent = assertThrows(ConfigException.class,
-                () -> run(TUNE, "finetune.teacher=\"" + nowhere + "\""));
+                () -> it.run(TUNE, "finetune.teacher=\"" + nowhere + "\""));
         assertTrue(absent.getMessage().contains(nowhere + "'") && absent.getMessage().contains("not a completed"),
                 absent.getMessage());
         ConfigException hot = assertThrows(ConfigException.class,
-                () -> run(TUNE, "finetune.teacher=train", "distill.temperature=0"));
+                () -> it.run(TUNE, "finetune.teacher=train", "distill.temperature=0"));
         assertTrue(hot.getMessage().contains("finetune.teacher") && hot.getMessage().contains("temperature"),
                 hot.getMessage());
 
         // any setting that names a stage reads a path as another run's checkpoint: the dense model
         // pruned when read by its path is the same pruned model, and evaluation scores a checkpoint by path
-        ComputationGraph pruned = ModelFiles.fromBytes(Files.readAllBytes(runDir.resolve("prune/model.zip")), "prune");
-        Path prunePath = runDir.resolve("prune");
-        run(TUNE, "pipeline.stages=[prepare-data, prune, evaluate]", "prune.model=\"" + runDir.resolve("train") + "\"",
+        ComputationGraph pruned = it.model("prune");
+        Path prunePath = it.runDir().resolve("prune");
+        it.run(TUNE, "pipeline.stages=[prepare-data, prune, evaluate]", "prune.model=\"" + it.runDir().resolve("train") + "\"",
                 "evaluate.models=[\"" + prunePath + "\"]");
-        assertEquals(pruned.params(), ModelFiles.fromBytes(Files.readAllBytes(prunePath.resolve("model.zip")), "prune")
+        assertEquals(pruned.params(), TestPipeline.model(prunePath)
                 .params());
-        assertEquals(List.of(prunePath.toString()), table("evaluate", "metrics.parquet").collectAsList().stream()
+        assertEquals(List.of(prunePath.toString()), it.table("evaluate", "metrics.parquet").collectAsList().stream()
                 .map(r -> r.<String>getAs("stage")).toList());
     }
 
@@ -307,12 +267,12 @@ class PruningPipelineTest {
     @Test
     @Order(6)
     void anotherFineTuningSeedRepeatsOnlyTheFineTuning() throws Exception {
-        run(TUNE);
-        ComputationGraph plain = finetuned();
+        it.run(TUNE);
+        ComputationGraph plain = it.model("finetune");
         assertTrue(!finetuneAgain("finetune.seed=7").params().equals(plain.params()), "another seed, other batches");
         assertEquals(plain.params(), finetuneAgain("finetune.seed=42").params(), "finetune.seed = run.seed is the default");
         for (String bad : List.of("finetune.seed=seven", "finetune.seed=7.5")) {
-            ConfigException e = assertThrows(ConfigException.class, () -> run(TUNE, bad));
+            ConfigException e = assertThrows(ConfigException.class, () -> it.run(TUNE, bad));
             assertTrue(e.getMessage().contains("finetune.seed"), e.getMessage());
         }
     }
@@ -325,45 +285,53 @@ class PruningPipelineTest {
     @Test
     @Order(7)
     void removesWholeResidualBlocksWhenChannelsAloneCannotReachTheTarget() throws Exception {
-        Path dir = runDir.resolve("blocks");
-        run("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate, export]",
+        Path dir = it.runDir().resolve("blocks");
+        it.run("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, sensitivity, prune, evaluate, export]",
                 "model.family=resnet20", "sensitivity.ratios=[0.25, 0.5]", "prune.allocation=greedy",
                 "prune.scope.match=[\"stage1.*\"]", "prune.scope.remove-blocks=true",
                 "prune.target-macs-reduction=0.3", "prune.tolerance=0.2",
                 "evaluate.models=[train, prune]", "export.models=[prune]",
                 "export.latency.warmup=1", "export.latency.runs=3");
-        Dataset<Row> s = spark.read().parquet(dir.resolve("sensitivity/sensitivities.parquet").toString());
+        Dataset<Row> s = it.parquet(dir.resolve("sensitivity/sensitivities.parquet"));
         assertEquals(1 + 3 * 2 + 3, s.count(), "the baseline, stage 1's 3 inner groups x 2 ratios and its 3 blocks");
         Dataset<Row> blocks = s.where("ratio = 1.0 and size = 1 and kept = 0");
         assertEquals(3, blocks.count());
         long baseMacs = s.where("`group` = ''").first().getAs("macs");
         blocks.collectAsList().forEach(r -> assertTrue(r.<Long>getAs("macs") < baseMacs, r.toString()));
 
-        PruningPlan plan = PruningPlan.fromJson(Files.readString(dir.resolve("prune/plan.json")), "plan.json");
+        PruningPlan plan = plan(dir.resolve("prune"));
         assertTrue(!plan.removedBlocks().isEmpty(), plan.toJson());
         plan.removedBlocks().forEach(b -> assertTrue(b.startsWith("stage1."), b));
-        long dense = spark.read().parquet(dir.resolve("train/models.parquet").toString()).first().getAs("macs");
-        long prunedMacs = spark.read().parquet(dir.resolve("prune/models.parquet").toString()).first().getAs("macs");
+        long dense = it.parquet(dir.resolve("train/models.parquet")).first().getAs("macs");
+        long prunedMacs = it.parquet(dir.resolve("prune/models.parquet")).first().getAs("macs");
         double reduction = 1 - prunedMacs / (double) dense;
         assertTrue(reduction >= 0.24 && reduction <= 0.36, "reduction " + reduction);
 
-        ComputationGraph trained = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("train/model.zip")), "train");
+        ComputationGraph trained = TestPipeline.model(dir.resolve("train"));
         ComputationGraph replayed = Pruner.apply(trained, plan);
-        ComputationGraph written = ModelFiles.fromBytes(Files.readAllBytes(dir.resolve("prune/model.zip")), "prune");
+        ComputationGraph written = TestPipeline.model(dir.resolve("prune"));
         assertEquals(written.params(), replayed.params());
         // vgg's plan does not fit resnet20: refused, naming the file and the group
-        List<String> misfitting = List.of("run.dir=\"" + runDir.resolve("misfit") + "\"", "pipeline.stages=[prune]",
+        List<String> misfitting = List.of("run.dir=\"" + it.runDir().resolve("misfit") + "\"", "pipeline.stages=[prune]",
                 "prune.strategy=plan", "prune.model=\"" + dir.resolve("train") + "\"");
         ConfigException misfit = assertThrows(ConfigException.class,
-                () -> run(misfitting, "prune.plan-from=\"" + runDir.resolve("prune") + "\""));
+                () -> it.run(misfitting, "prune.plan-from=\"" + it.runDir().resolve("prune") + "\""));
         assertTrue(misfit.getMessage().contains("prune/plan.json") && misfit.getMessage().contains("group '")
                 && misfit.getMessage().contains("another model"), misfit.getMessage());
-        Dataset<Row> ratios = spark.read().parquet(dir.resolve("prune/ratios.parquet").toString());
+        Dataset<Row> ratios = it.parquet(dir.resolve("prune/ratios.parquet"));
         assertEquals(plan.removedBlocks().size(), ratios.where("size = 1 and kept = 0").count(),
                 "ratios.parquet lists the removed blocks");
         assertEquals(plan.removedBlocks().size(), ratios.where("size > 1 and kept = 0").count(),
                 "and each removed block's inner group as gone");
-        assertEquals(1, spark.read().parquet(dir.resolve("export/exports.parquet").toString()).count(),
+        assertEquals(1, it.parquet(dir.resolve("export/exports.parquet")).count(),
                 "the block-removed model passed the ONNX Runtime check");
+
+        // replayed under the default scope (no block removable), the plan still removes its blocks and lists them
+        Path replay = it.runDir().resolve("blocks-replayed");
+        it.run(List.of("run.dir=\"" + replay + "\"", "pipeline.stages=[prune]", "prune.strategy=plan",
+                "prune.model=\"" + dir.resolve("train") + "\""), "prune.plan-from=\"" + dir.resolve("prune") + "\"");
+        assertEquals(written.params(), TestPipeline.model(replay.resolve("prune")).params());
+        assertEquals(plan.removedBlocks().size(), it.parquet(replay.resolve("prune/ratios.parquet"))
+                .where("size = 1 and kept = 0").count());
     }
 }

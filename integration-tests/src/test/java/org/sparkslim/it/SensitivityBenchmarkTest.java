@@ -17,13 +17,13 @@ import org.sparkslim.jobs.cli.SparkSlim;
 class SensitivityBenchmarkTest {
     @Test
     void timesTheSameTasksOnEachMasterAndPrintsTheSpeedUp() {
-        RealData.requireFashionMnist();
+        TestPipeline.requireFashionMnist();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream oldOut = System.out;
         int code;
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            code = SparkSlim.execute("benchmark", "sensitivity", "--model", "vgg", "--data-dir", RealData.FASHION.toString(),
+            code = SparkSlim.execute("benchmark", "sensitivity", "--model", "vgg", "--data-dir", TestPipeline.FASHION.toString(),
                     "--val-images", "200", "--ratios", "0.3,0.6");
         } finally {
             System.setOut(oldOut);

@@ -110,11 +110,11 @@ public final class PruneStage implements Stage {
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("prune.model"));
         ComputationGraph net = model.net();
         ImageShape shape = ImageTable.shape(c);
-        PruningSetup setup = PruningSetup.of(net, c);
+        String strategy = strategy(c);
+        PruningSetup setup = strategy.equals("plan") ? PruningSetup.ignoringEmptyScope(net, c) : PruningSetup.of(net, c);
         RatioSolver solver = new RatioSolver(setup.builder(), PruningSetup.macs(net, shape));
         double target = c.getDouble("prune.target-macs-reduction");
         double tolerance = c.getDouble("prune.tolerance");
-        String strategy = strategy(c);
         ctx.describe("solving ratios (" + strategy + ")");
         if (strategy.equals("uniform") && !setup.builder().removableBlocks().isEmpty()) {
             LOG.warn("prune.scope.remove-blocks: the uniform strategy narrows channels only; no block is removed");
@@ -148,8 +148,13 @@ public final class PruneStage implements Stage {
             int kept = keptChannels(solution.plan(), removed, g);
             rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
         }
-        for (ResidualBlock b : setup.builder().removableBlocks()) {
-            int kept = solution.plan().removedBlocks().contains(b.name()) ? 0 : 1;
+        // the blocks the scope could remove and those a replayed plan removed, whatever the scope
+        for (ResidualBlock b : setup.graph().residualBlocks()) {
+            boolean removedBlock = solution.plan().removedBlocks().contains(b.name());
+            if (!removedBlock && !setup.builder().removableBlocks().contains(b)) {
+                continue;
+            }
+            int kept = removedBlock ? 0 : 1;
             rows.add(RowFactory.create(b.name(), String.join(",", b.convolutions()), 1, kept, 1.0 - kept));
         }
         Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);

@@ -33,7 +33,19 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
     /** Images per forward pass while restoring the model a stage writes (statistics pool over all of them). */
     static final int RESTORATION_BATCH = 250;
 
+    /** The setup of a stage that chooses ratios: refuses a scope with no channel group in it. */
     static PruningSetup of(ComputationGraph net, Config c) {
+        PruningSetup setup = ignoringEmptyScope(net, c);
+        if (setup.builder().prunable().isEmpty()) {
+            throw new ConfigException("prune.scope: no channel group is in scope; groups are "
+                    + setup.graph().groups().stream()
+                    .map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
+        }
+        return setup;
+    }
+
+    /** The setup of a stage that replays a plan, which names its groups itself: any scope will do. */
+    static PruningSetup ignoringEmptyScope(ComputationGraph net, Config c) {
         Criterion criterion;
         Importance.Combine combine;
         try {
@@ -48,11 +60,6 @@ record PruningSetup(ChannelGraph graph, PlanBuilder builder, Criterion criterion
                 c.getInt("prune.scope.round-to"), c.getBoolean("prune.scope.remove-blocks"));
         PlanBuilder builder = new PlanBuilder(graph, Importance.score(net, graph, criterion, combine), scope,
                 criterion.configName());
-        if (builder.prunable().isEmpty()) {
-            throw new ConfigException("prune.scope: no channel group is in scope; groups are "
-                    + graph.groups().stream()
-                    .map(g -> g.name() + (g.prunable() ? "" : " (pinned: " + g.pinnedBy() + ")")).toList());
-        }
         return new PruningSetup(graph, builder, criterion);
     }
 
