@@ -16,11 +16,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.Role;
+import org.sparkslim.compression.train.BatchNormScaleShrinkage;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.StageOutcome;
 
@@ -333,5 +335,36 @@ class PruningPipelineTest {
         assertEquals(written.params(), TestPipeline.model(replay.resolve("prune")).params());
         assertEquals(plan.removedBlocks().size(), it.parquet(replay.resolve("prune/ratios.parquet"))
                 .where("size = 1 and kept = 0").count());
+    }
+
+    /**
+     * Network slimming: the train stage's L1 penalty on batch norm scales leaves some at exactly 0, and
+     * ranking by {@code bn_scale} removes those channels before any other of their group.
+     */
+    @Test
+    @Order(8)
+    void theBatchNormScalePenaltyLeavesChannelsThatBnScalePruningRemovesFirst() throws Exception {
+        Path dir = it.runDir().resolve("slim");
+        // 16 steps at a mean learning rate near 0.05 move a scale by up to 1.6
+        List<String> slim = List.of("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, prune]",
+                "train.bn-scale-l1=2", "prune.strategy=uniform", "prune.target-macs-reduction=0.3",
+                "prune.criterion=bn_scale");
+        it.run(slim);
+        ComputationGraph trained = TestPipeline.model(dir.resolve("train"));
+        assertTrue(BatchNormScaleShrinkage.zeroScales(trained)[0] > 0, "some scales end at exactly 0");
+        for (PruningPlan.GroupPlan g : plan(dir.resolve("prune")).groups()) {
+            INDArray gamma = trained.getLayer(g.group() + ".bn").getParam("gamma");
+            java.util.Set<Integer> kept = new java.util.HashSet<>();
+            for (int k : g.kept()) {
+                kept.add(k);
+            }
+            long zerosKept = kept.stream().filter(k -> gamma.getDouble(k) == 0).count();
+            long zerosRemoved = java.util.stream.IntStream.range(0, g.size())
+                    .filter(k -> !kept.contains(k) && gamma.getDouble(k) == 0).count();
+            assertTrue(zerosKept == 0 || zerosRemoved == g.size() - g.kept().length,
+                    g.group() + ": a channel at 0 is kept while one that is not was removed");
+        }
+        ConfigException negative = assertThrows(ConfigException.class, () -> it.run(slim, "train.bn-scale-l1=-1"));
+        assertTrue(negative.getMessage().contains("train.bn-scale-l1"), negative.getMessage());
     }
 }

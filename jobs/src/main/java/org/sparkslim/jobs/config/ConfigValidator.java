@@ -20,7 +20,7 @@ public final class ConfigValidator {
     static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths");
     /** Fractions whose default is whole ("1.0", which HOCON reads as the integer 1); other integer defaults are counts. */
     static final Set<String> WHOLE_DEFAULT_FRACTIONS = Set.of("model.width-multiplier", "distill.temperature",
-            "distill.hint-weight");
+            "distill.hint-weight", "train.bn-scale-l1");
 
     private ConfigValidator() {
     }

@@ -10,6 +10,7 @@ import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.WidthVector;
 import org.sparkslim.compression.runtime.OneDnn;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.spark.ImageTable;
@@ -57,7 +58,12 @@ public final class TrainStage implements Stage {
         ComputationGraph net = family.build(family.spec(widths, shape, c.getInt("data.num-classes"), ctx.seed()));
         ModelCost cost = ModelCost.of(net, shape);
         LOG.info("{} {}: {} MACs, {} params", family.name(), widths, cost.macs(), cost.params());
+        double bnScaleL1 = c.getDouble("train.bn-scale-l1");
+        if (bnScaleL1 < 0) {
+            throw new ConfigException("train.bn-scale-l1 must be 0 (off) or positive, got " + bnScaleL1);
+        }
         ModelTraining.trainAndWrite(ctx, net, ModelTraining.recipe(c, ctx.seed(), c.getInt("train.epochs"),
-                c.getDouble("train.learning-rate")), null, null, family.name(), widths.toString());
+                c.getDouble("train.learning-rate")).withBnScaleL1(bnScaleL1), null, null, family.name(),
+                widths.toString());
     }
 }

@@ -96,7 +96,11 @@ public final class Trainer {
             try (Prefetcher<MultiDataSet> batches = new Prefetcher<>(labelled, 4, "sparkslim-batches")) {
                 while (batches.hasNext()) {
                     MultiDataSet batch = batches.next();
+                    double stepRate = recipe.bnScaleL1() > 0 ? learningRate(net) : 0;
                     net.fit(batch);
+                    if (recipe.bnScaleL1() > 0) {
+                        BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
+                    }
                     iteration++;
                     done++;
                     long n = batch.getFeatures(0).size(0);
@@ -125,15 +129,21 @@ public final class Trainer {
             net.getConfiguration().setEpochCount(epoch);
             EpochSummary summary = new EpochSummary(epoch, lossSum / Math.max(1, images), learningRate(net),
                     images / seconds, seconds, valTop1, valLoss);
-            LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s", epoch, recipe.epochs(),
+            LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s%s", epoch, recipe.epochs(),
                     formatDuration(seconds), summary.trainLoss(), summary.imagesPerSecond(),
-                    validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss)));
+                    validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss),
+                    recipe.bnScaleL1() > 0 ? ", batch norm scales at 0: " + zeroScales(net) : ""));
             history.add(summary);
             if (onEpoch != null) {
                 onEpoch.accept(summary);
             }
         }
         return history;
+    }
+
+    private static String zeroScales(ComputationGraph net) {
+        long[] counts = BatchNormScaleShrinkage.zeroScales(net);
+        return counts[0] + " of " + counts[1];
     }
 
     private static double learningRate(ComputationGraph net) {
