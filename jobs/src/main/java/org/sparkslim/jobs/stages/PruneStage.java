@@ -149,13 +149,13 @@ public final class PruneStage implements Stage {
             rows.add(RowFactory.create(g.name(), String.join(",", g.producers()), g.size(), kept, 1 - kept / (double) g.size()));
         }
         // the blocks the scope could remove and those a replayed plan removed, whatever the scope
+        List<ResidualBlock> removable = setup.builder().removableBlocks();
         for (ResidualBlock b : setup.graph().residualBlocks()) {
-            boolean removedBlock = solution.plan().removedBlocks().contains(b.name());
-            if (!removedBlock && !setup.builder().removableBlocks().contains(b)) {
-                continue;
+            boolean removedBlock = blocks.contains(b.name());
+            if (removedBlock || removable.contains(b)) {
+                int kept = removedBlock ? 0 : 1;
+                rows.add(RowFactory.create(b.name(), String.join(",", b.convolutions()), 1, kept, 1.0 - kept));
             }
-            int kept = removedBlock ? 0 : 1;
-            rows.add(RowFactory.create(b.name(), String.join(",", b.convolutions()), 1, kept, 1.0 - kept));
         }
         Tables.write(ctx.spark(), ctx.output("ratios.parquet"), RATIOS, rows);
     }

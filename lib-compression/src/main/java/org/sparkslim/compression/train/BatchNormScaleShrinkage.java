@@ -30,17 +30,24 @@ public final class BatchNormScaleShrinkage {
         }
     }
 
-    /** How many batch norm scales of {@code net} are exactly 0, and how many there are. */
-    public static long[] zeroScales(ComputationGraph net) {
-        long zeros = 0;
-        long all = 0;
+    /** How many of a network's batch norm scales are exactly 0, out of how many. */
+    public record ZeroScales(long zero, long total) {
+        @Override
+        public String toString() {
+            return zero + " of " + total;
+        }
+    }
+
+    public static ZeroScales zeroScales(ComputationGraph net) {
+        long zero = 0;
+        long total = 0;
         for (Layer layer : net.getLayers()) {
             if (layer.conf().getLayer() instanceof BatchNormalization) {
                 INDArray gamma = layer.getParam("gamma");
-                zeros += gamma.length() - gamma.neq(0).castTo(DataType.INT64).sumNumber().longValue();
-                all += gamma.length();
+                zero += gamma.length() - gamma.neq(0).castTo(DataType.INT64).sumNumber().longValue();
+                total += gamma.length();
             }
         }
-        return new long[] {zeros, all};
+        return new ZeroScales(zero, total);
     }
 }

@@ -132,18 +132,14 @@ public final class Trainer {
             LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s%s", epoch, recipe.epochs(),
                     formatDuration(seconds), summary.trainLoss(), summary.imagesPerSecond(),
                     validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss),
-                    recipe.bnScaleL1() > 0 ? ", batch norm scales at 0: " + zeroScales(net) : ""));
+                    recipe.bnScaleL1() > 0
+                            ? ", batch norm scales at 0: " + BatchNormScaleShrinkage.zeroScales(net) : ""));
             history.add(summary);
             if (onEpoch != null) {
                 onEpoch.accept(summary);
             }
         }
         return history;
-    }
-
-    private static String zeroScales(ComputationGraph net) {
-        long[] counts = BatchNormScaleShrinkage.zeroScales(net);
-        return counts[0] + " of " + counts[1];
     }
 
     private static double learningRate(ComputationGraph net) {
