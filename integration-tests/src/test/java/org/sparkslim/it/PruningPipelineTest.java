@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -354,12 +357,9 @@ class PruningPipelineTest {
         assertTrue(BatchNormScaleShrinkage.zeroScales(trained).zero() > 0, "some scales end at exactly 0");
         for (PruningPlan.GroupPlan g : plan(dir.resolve("prune")).groups()) {
             INDArray gamma = trained.getLayer(g.group() + ".bn").getParam("gamma");
-            java.util.Set<Integer> kept = new java.util.HashSet<>();
-            for (int k : g.kept()) {
-                kept.add(k);
-            }
+            Set<Integer> kept = IntStream.of(g.kept()).boxed().collect(Collectors.toSet());
             long zerosKept = kept.stream().filter(k -> gamma.getDouble(k) == 0).count();
-            long zerosRemoved = java.util.stream.IntStream.range(0, g.size())
+            long zerosRemoved = IntStream.range(0, g.size())
                     .filter(k -> !kept.contains(k) && gamma.getDouble(k) == 0).count();
             assertTrue(zerosKept == 0 || zerosRemoved == g.size() - g.kept().length,
                     g.group() + ": a channel at 0 is kept while one that is not was removed");
