@@ -4,7 +4,10 @@
 # and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing or
 # older than the sources.
 #
-#   submit-scripts/spark-submit-yarn.sh CONF [--set key=value ...] [--from STAGE]
+#   submit-scripts/spark-submit-yarn.sh CONF [CONF ...] [--set key=value ...] [--from STAGE]
+#
+# Later files override earlier ones: conf/fashion-mnist-full.conf conf/yarn.conf runs the full recipe
+# with the usual cluster overrides.
 #
 # Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_EXECUTORS (4),
 # SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_QUEUE (default),
@@ -14,7 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${SPARK_HOME:?set SPARK_HOME to a Spark 3.5 (Scala 2.12) installation}"
 : "${HADOOP_CONF_DIR:?set HADOOP_CONF_DIR to the Hadoop configuration directory of the cluster}"
-[ $# -ge 1 ] || { echo "usage: $0 CONF [--set key=value ...] [--from STAGE]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 CONF [CONF ...] [--set key=value ...] [--from STAGE]" >&2; exit 2; }
 
 jar="$root/jobs/target/sparkslim-jobs-yarn.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/lib-compression" "$root/jobs" -path '*/target' -prune -o \

@@ -27,7 +27,7 @@ import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.jobs.cli.SparkSlim;
 import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.StageOutcome;
-import org.sparkslim.jobs.spark.ImageTable;
+import org.sparkslim.jobs.tables.ImageTable;
 
 /**
  * The foundation pipeline on a slice of the real Fashion-MNIST (2,000 training images, one epoch)

@@ -74,7 +74,7 @@ final class TestPipeline implements BeforeAllCallback, AfterAllCallback {
     }
 
     List<StageOutcome> run(String... more) throws Exception {
-        Config config = RunConfig.load(null, settings(more));
+        Config config = RunConfig.load(List.of(), settings(more));
         return new Pipeline(Stages.all(), "it").run(spark, config, null);
     }
 

@@ -7,7 +7,6 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.Criterion;
@@ -15,6 +14,7 @@ import org.sparkslim.compression.prune.Importance;
 import org.sparkslim.compression.prune.PlanBuilder;
 import org.sparkslim.compression.prune.PruningScope;
 import org.sparkslim.compression.prune.Restoration;
+import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 
 /** Wall time of the same sensitivity analysis on Spark masters with different core counts. */
@@ -45,13 +45,12 @@ public final class SensitivitySpeedup {
                 throw new IllegalStateException("cannot time Spark master " + master + ": this process already runs a "
                         + spark.sparkContext().master() + " session; run the benchmark in a process of its own");
             }
-            byte[] bytes = ModelFiles.toBytes(net);
-            String hash = ModelFiles.sha256(bytes);
+            BroadcastModel model = BroadcastModel.of(spark, net);
+            SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, Restoration.none(), assembler, 500, 1);
             int cores = spark.sparkContext().defaultParallelism();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks.subList(0, Math.min(cores, tasks.size())), val,
-                    Restoration.none(), assembler, 500, 1);
+            SensitivityAnalysis.run(spark, model, tasks.subList(0, Math.min(cores, tasks.size())), scoring);
             long start = System.nanoTime();
-            SensitivityAnalysis.run(spark, bytes, hash, tasks, val, Restoration.none(), assembler, 500, 1);
+            SensitivityAnalysis.run(spark, model, tasks, scoring);
             return (System.nanoTime() - start) / 1e9;
         } finally {
             spark.stop();

@@ -13,11 +13,11 @@ import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.IdxReader;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.data.Normalization;
-import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.Throughput;
+import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.DistributedScoring;
-import org.sparkslim.jobs.spark.ImageTable;
+import org.sparkslim.jobs.tables.ImageTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -69,11 +69,10 @@ final class ThroughputBenchmark implements Callable<Integer> {
                     "loop img/s", "spark img/s", "ratio");
             for (String model : models) {
                 Throughput.Result r = Throughput.measure(model, train, test, assembler, trainBatches, net -> {
-                    byte[] bytes = ModelFiles.toBytes(net);
-                    String hash = ModelFiles.sha256(bytes);
-                    DistributedScoring.predict(spark, images, bytes, hash, assembler, 256, 1).count(); // warm every thread
+                    BroadcastModel broadcast = BroadcastModel.of(spark, net);
+                    DistributedScoring.predict(images, broadcast, assembler, 256, 1).count(); // warm every thread
                     long start = System.nanoTime();
-                    long n = DistributedScoring.predict(spark, images, bytes, hash, assembler, 256, 1).count();
+                    long n = DistributedScoring.predict(images, broadcast, assembler, 256, 1).count();
                     return n / ((System.nanoTime() - start) / 1e9);
                 });
                 System.out.printf("%-12s %12.0f %14.0f %14.0f %14.0f %7.2fx%n", model, r.trainImagesPerSecond(),

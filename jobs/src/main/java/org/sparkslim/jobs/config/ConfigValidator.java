@@ -38,7 +38,7 @@ public final class ConfigValidator {
             }
             ConfigValue value = e.getValue();
             if (!reference.hasPathOrNull(key)) {
-                faults.add("unknown key '" + key + "'" + where(value) + Suggestions.didYouMean(key, known));
+                faults.add("unknown key '" + key + "'" + RunConfig.origin(value) + Suggestions.didYouMean(key, known));
                 continue;
             }
             if (reference.getIsNull(key)) {
@@ -47,7 +47,7 @@ public final class ConfigValidator {
             ConfigValue expected = reference.getValue(key);
             String typeFault = typeFault(key, expected, value);
             if (typeFault != null) {
-                faults.add("key '" + key + "'" + where(value) + ": " + typeFault);
+                faults.add("key '" + key + "'" + RunConfig.origin(value) + ": " + typeFault);
             }
         }
         if (!faults.isEmpty()) {
@@ -62,11 +62,6 @@ public final class ConfigValidator {
             }
         }
         return false;
-    }
-
-    private static String where(ConfigValue value) {
-        String origin = value.origin().description();
-        return origin == null || origin.isEmpty() ? "" : " (" + origin + ")";
     }
 
     /** Null when {@code value} may stand where the reference has {@code expected}. */

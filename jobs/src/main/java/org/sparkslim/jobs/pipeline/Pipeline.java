@@ -1,24 +1,28 @@
 package org.sparkslim.jobs.pipeline;
 
 import com.typesafe.config.Config;
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.util.Suggestions;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.config.SettingsReader;
 
 /**
  * Runs the stages a config lists, in order, each at most once: a stage whose checkpoint carries the
  * signature it would have now, and none of whose inputs was rebuilt in this run, is skipped; otherwise
- * it runs into a temporary directory that is committed only when it finishes.
+ * it runs into a temporary directory that is committed only when it finishes. Before the first stage
+ * runs, the settings of every listed stage are read and checked, and every input is found.
  */
 public final class Pipeline {
     private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -35,36 +39,32 @@ public final class Pipeline {
      * @param fromStage when not null, this stage and every one after it run even if their checkpoints match
      */
     public List<StageOutcome> run(SparkSession spark, Config config, String fromStage) throws Exception {
-        List<Stage> stages = plan(config);
-        int forceFrom = stages.size();
-        if (fromStage != null) {
-            forceFrom = indexOf(stages, fromStage);
-        }
+        List<StageInstance<?>> stages = plan(config);
+        int forceFrom = fromStage == null ? stages.size() : indexOf(stages, fromStage);
         RunDirectory run = RunDirectory.open(config.getString("run.dir"),
                 spark.sparkContext().hadoopConfiguration());
+        checkInputs(stages, run);
         run.clearTemporary();
         run.writeText(new Path(run.root(), "run.conf"), RunConfig.render(config));
         LOG.info("run directory {}, code version {}", run.root(), codeVersion);
 
+        Map<String, Stage<?>> runStages = new LinkedHashMap<>();
+        stages.forEach(s -> runStages.put(s.name(), s.stage()));
         Map<String, String> signatures = new LinkedHashMap<>();
         Set<String> ranNow = new HashSet<>();
         List<StageOutcome> outcomes = new ArrayList<>();
         for (int i = 0; i < stages.size(); i++) {
-            Stage stage = stages.get(i);
+            StageInstance<?> stage = stages.get(i);
             Map<String, String> inputs = new LinkedHashMap<>();
-            for (String input : stage.inputs(config)) {
-                String sig = signatures.containsKey(input) ? signatures.get(input)
-                        : run.completedSignature(input).orElseThrow(() -> new ConfigException("stage '" + stage.name()
-                        + "' reads '" + input + "', which " + (RunDirectory.isOtherRun(input)
-                        ? "is not a completed stage checkpoint (" + run.stage(input) + ")"
-                        : "is neither listed before it in pipeline.stages nor completed in " + run.root())));
-                inputs.put(input, sig);
+            for (String input : stage.inputs()) {
+                inputs.put(input, signatures.containsKey(input) ? signatures.get(input)
+                        : run.completedSignature(input).orElseThrow());
             }
-            String signature = Signature.of(stage, config, inputs, codeVersion);
+            String signature = Signature.of(stage, inputs, codeVersion);
             signatures.put(stage.name(), signature);
             // A stage whose input was just rebuilt runs too: the new input may differ even with the same signature.
             String rebuiltInput = inputs.keySet().stream().filter(ranNow::contains).findFirst().orElse(null);
-            java.util.Optional<String> previous = run.completedSignature(stage.name());
+            Optional<String> previous = run.completedSignature(stage.name());
             String reason = i >= forceFrom ? "forced by --from " + fromStage
                     : previous.isEmpty() ? "no complete checkpoint"
                     : !previous.get().equals(signature) ? changed(run, stage.name())
@@ -79,7 +79,7 @@ public final class Pipeline {
                     signature.substring(0, 12));
             long start = System.nanoTime();
             outcomes.add(new StageOutcome(stage.name(), StageOutcome.Status.RAN, signature,
-                    runOne(spark, config, run, stage, signature)));
+                    runOne(spark, run, stage, signature, runStages)));
             ranNow.add(stage.name());
             LOG.info("[{}/{}] {}: done in {} s", i + 1, stages.size(), stage.name(),
                     String.format("%.1f", (System.nanoTime() - start) / 1e9));
@@ -87,27 +87,66 @@ public final class Pipeline {
         return outcomes;
     }
 
-    /** The stages of {@code pipeline.stages}, checked against the registry. */
-    public List<Stage> plan(Config config) {
-        List<Stage> stages = new ArrayList<>();
+    /**
+     * The stages of {@code pipeline.stages} with their settings, read and checked. Every fault of every
+     * stage is reported at once, in one {@link ConfigException}.
+     */
+    public List<StageInstance<?>> plan(Config config) {
+        Set<String> faults = new LinkedHashSet<>(); // stages that read the same key report its fault once
+        List<StageInstance<?>> stages = new ArrayList<>();
+        Set<String> names = new HashSet<>();
         for (String name : config.getStringList("pipeline.stages")) {
-            Stage stage = registry.get(name);
-            if (stages.contains(stage)) {
-                throw new ConfigException("stage '" + name + "' is listed twice in pipeline.stages");
+            if (!names.add(name)) {
+                faults.add("pipeline.stages: '" + name + "' is listed twice; a repeated stage takes a name and a "
+                        + "section of its own, e.g. " + name + "-2 { type = " + name + " }");
+                continue;
             }
-            stages.add(stage);
+            List<String> unknown = new ArrayList<>();
+            Optional<Stage<?>> stage = registry.stageListedAs(name, config, unknown);
+            faults.addAll(unknown);
+            if (stage.isEmpty()) {
+                continue;
+            }
+            SettingsReader reader = new SettingsReader(config, stage.get().name(), name);
+            stages.add(StageInstance.read(name, stage.get(), reader));
+            faults.addAll(reader.faults());
+        }
+        if (!faults.isEmpty()) {
+            throw new ConfigException("invalid config (" + faults.size() + (faults.size() == 1 ? " fault" : " faults")
+                    + "):\n  " + String.join("\n  ", faults));
         }
         return stages;
     }
 
-    private static int indexOf(List<Stage> stages, String name) {
+    /** Every input is listed before its reader or already complete (in this run directory, or another run's). */
+    private static void checkInputs(List<StageInstance<?>> stages, RunDirectory run) {
+        List<String> faults = new ArrayList<>();
+        Set<String> before = new HashSet<>();
+        for (StageInstance<?> stage : stages) {
+            for (String input : stage.inputs()) {
+                if (before.contains(input) || run.completedSignature(input).isPresent()) {
+                    continue;
+                }
+                faults.add("stage '" + stage.name() + "' reads '" + input + "', which " + (RunDirectory.isOtherRun(input)
+                        ? "is not a completed stage checkpoint (" + run.stage(input) + ")"
+                        : "is neither listed before it in pipeline.stages nor completed in " + run.root()
+                        + Suggestions.didYouMean(input, before)));
+            }
+            before.add(stage.name());
+        }
+        if (!faults.isEmpty()) {
+            throw new ConfigException("missing inputs:\n  " + String.join("\n  ", faults));
+        }
+    }
+
+    private static int indexOf(List<StageInstance<?>> stages, String name) {
         for (int i = 0; i < stages.size(); i++) {
             if (stages.get(i).name().equals(name)) {
                 return i;
             }
         }
         throw new ConfigException("--from " + name + ": no such stage in pipeline.stages "
-                + stages.stream().map(Stage::name).toList());
+                + stages.stream().map(StageInstance::name).toList());
     }
 
     /** Why a checkpoint's signature differs: other code wrote it, or else its config or inputs changed. */
@@ -117,13 +156,13 @@ public final class Pipeline {
                 : "its config or inputs changed";
     }
 
-    private double runOne(SparkSession spark, Config config, RunDirectory run, Stage stage, String signature)
-            throws Exception {
+    private <S> double runOne(SparkSession spark, RunDirectory run, StageInstance<S> stage, String signature,
+                              Map<String, Stage<?>> runStages) throws Exception {
         long start = System.nanoTime();
         Path output = run.begin(stage.name());
-        spark.sparkContext().setJobGroup(stage.name(), stage.name() + ": " + stage.description(), false);
+        spark.sparkContext().setJobGroup(stage.name(), stage.name() + ": " + stage.stage().description(), false);
         try {
-            stage.run(new StageContext(stage, spark, config, run, output));
+            stage.stage().run(new StageContext<>(stage, spark, run, output, runStages));
             run.commit(stage.name(), output, signature, codeVersion);
         } catch (Exception | Error e) {
             run.discard(output);

@@ -1,31 +1,37 @@
 package org.sparkslim.jobs.pipeline;
 
-import com.typesafe.config.Config;
 import java.util.List;
+import org.sparkslim.jobs.config.SettingsReader;
 
 /**
- * One step of a pipeline. A stage reads the checkpoints of its inputs and writes its own into
+ * One kind of step of a pipeline. A stage reads the checkpoints of its inputs and writes its own into
  * {@link StageContext#output()}, a temporary directory that the pipeline moves into place only when
  * {@link #run} returns; a stage never sees a half-written input.
+ *
+ * <p>A stage never sees the config: {@link #settings} reads and checks everything it uses into a
+ * typed value before any stage of the run starts, and the keys it read are what its signature covers.
+ *
+ * @param <S> the stage's settings
  */
-public interface Stage {
-    /** The name in {@code pipeline.stages} and of the checkpoint directory. */
+public interface Stage<S> {
+    /**
+     * The stage's name in {@code pipeline.stages}, of its checkpoint directory and of its config section.
+     * A stage listed a second time takes another name and says which stage it is:
+     * {@code finetune-2 { type = finetune }}.
+     */
     String name();
 
     /** One line for {@code sparkslim stages} and the Spark UI. */
     String description();
 
-    /**
-     * Config sections that shape this stage's output. Their values, with the inputs' signatures,
-     * make the stage's signature: change one and the stage runs again.
-     */
-    List<String> configPaths();
+    /** Reads and checks the stage's settings; faults are collected by the reader, not thrown. */
+    S settings(SettingsReader config);
 
-    /** Names of the stages whose checkpoints this stage reads, for this config. */
-    List<String> inputs(Config config);
+    /** Names of the stages whose checkpoints this stage reads (a path names another run's checkpoint). */
+    List<String> inputs(S settings);
 
     /** What the stage writes, for {@code sparkslim stages}. */
     List<String> outputs();
 
-    void run(StageContext context) throws Exception;
+    void run(StageContext<S> context) throws Exception;
 }

@@ -1,21 +1,22 @@
 package org.sparkslim.jobs.pipeline;
 
-import com.typesafe.config.Config;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
-/** What a running stage gets: Spark, the run's config, where to write, and its inputs' checkpoints. */
-public final class StageContext {
-    private final Stage stage;
+/** What a running stage gets: Spark, its settings, where to write, and its inputs' checkpoints. */
+public final class StageContext<S> {
+    private final StageInstance<S> instance;
     private final SparkSession spark;
-    private final Config config;
     private final RunDirectory run;
     private final Path output;
+    private final Map<String, Stage<?>> runStages;
 
-    StageContext(Stage stage, SparkSession spark, Config config, RunDirectory run, Path output) {
-        this.stage = stage;
+    StageContext(StageInstance<S> instance, SparkSession spark, RunDirectory run, Path output,
+                 Map<String, Stage<?>> runStages) {
+        this.instance = instance;
+        this.runStages = runStages;
         this.spark = spark;
-        this.config = config;
         this.run = run;
         this.output = output;
     }
@@ -24,8 +25,8 @@ public final class StageContext {
         return spark;
     }
 
-    public Config config() {
-        return config;
+    public S settings() {
+        return instance.settings();
     }
 
     public RunDirectory run() {
@@ -43,15 +44,21 @@ public final class StageContext {
 
     /** The completed checkpoint of an input stage. */
     public Path input(String stageName) {
-        if (!stage.inputs(config).contains(stageName)) {
-            throw new IllegalStateException("stage '" + stage.name() + "' reads '" + stageName
+        if (!instance.inputs().contains(stageName)) {
+            throw new IllegalStateException("stage '" + instance.name() + "' reads '" + stageName
                     + "' but does not declare it as an input");
         }
         return run.stage(stageName);
     }
 
+    /** The stage a name of this run's pipeline stands for (null for a path, or a stage not listed). */
+    public Stage<?> stageOf(String name) {
+        return runStages.get(name);
+    }
+
+    /** This stage's name in the run (its checkpoint directory). */
     public String stageName() {
-        return stage.name();
+        return instance.name();
     }
 
     /** The signature of an input's completed checkpoint (what it was made from). */
@@ -61,12 +68,8 @@ public final class StageContext {
                 "input '" + stageName + "' has no completed checkpoint"));
     }
 
-    public long seed() {
-        return config.getLong("run.seed");
-    }
-
     /** Names the Spark jobs that follow in the UI and the log. */
     public void describe(String what) {
-        spark.sparkContext().setJobGroup(stage.name(), stage.name() + ": " + what, false);
+        spark.sparkContext().setJobGroup(instance.name(), instance.name() + ": " + what, false);
     }
 }

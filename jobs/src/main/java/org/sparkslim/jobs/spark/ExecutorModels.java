@@ -12,7 +12,7 @@ import org.sparkslim.compression.runtime.OneDnn;
  * between threads, and deserializing per task would dominate short tasks; a thread keeps the last few
  * models it was asked for (a task comparing two networks needs both).
  */
-public final class ExecutorModels {
+final class ExecutorModels {
     private static final int PER_THREAD = 3;
 
     private static final ThreadLocal<Map<String, ComputationGraph>> CACHE = ThreadLocal.withInitial(() ->
@@ -26,7 +26,7 @@ public final class ExecutorModels {
     private ExecutorModels() {
     }
 
-    public static ComputationGraph get(Broadcast<byte[]> model, String hash) {
+    static ComputationGraph get(Broadcast<byte[]> model, String hash) {
         return CACHE.get().computeIfAbsent(hash, h -> {
             OneDnn.enable();
             return ModelFiles.fromBytes(model.value(), "broadcast model " + h);

@@ -12,6 +12,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.train.BatchSource;
+import org.sparkslim.jobs.tables.ImageTable;
 
 /**
  * Batches streamed from a Parquet-backed DataFrame into the driver, one partition at a time

@@ -5,6 +5,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.data.LabeledImages;
+import org.sparkslim.jobs.tables.ImageTable;
 
 /**
  * The first N images of a prepared split, in memory, for work that scores many candidates on the

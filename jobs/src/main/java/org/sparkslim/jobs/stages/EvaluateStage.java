@@ -6,49 +6,47 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
-import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.compression.train.LatencyMeter;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.LatencySettings;
+import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.DistributedScoring;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
-import org.sparkslim.jobs.spark.ModelRecord;
-import org.sparkslim.jobs.spark.Tables;
+import org.sparkslim.jobs.tables.EvaluationTables;
+import org.sparkslim.jobs.tables.ImageTable;
+import org.sparkslim.jobs.tables.MetricsTable;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.ModelRecord;
 
 /**
  * Scores the models of the stages named in {@code evaluate.models} on a split, distributed over the
  * cluster, and measures their latency on the driver. Writes {@code metrics.parquet} (one row per
  * model), {@code per-class.parquet}, {@code confusion.parquet} and {@code predictions.parquet}.
  */
-public final class EvaluateStage implements Stage {
+public final class EvaluateStage implements Stage<EvaluateStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(EvaluateStage.class);
-    public static final StructType METRICS = new StructType()
-            .add("stage", DataTypes.StringType, false)
-            .add("model", DataTypes.StringType, false)
-            .add("split", DataTypes.StringType, false)
-            .add("examples", DataTypes.LongType, false)
-            .add("top1", DataTypes.DoubleType, false)
-            .add("loss", DataTypes.DoubleType, false)
-            .add("macs", DataTypes.LongType, false)
-            .add("params", DataTypes.LongType, false)
-            .add("bytes", DataTypes.LongType, false)
-            .add("latency_ms", DataTypes.createMapType(DataTypes.IntegerType, DataTypes.DoubleType), false);
+
+    public record Settings(List<String> models, String split, int batchSize, int threadsPerTask,
+                           boolean writePredictions, LatencySettings latency, DataSettings data) {
+    }
 
     @Override
     public String name() {
@@ -61,38 +59,38 @@ public final class EvaluateStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("evaluate", "data.image", "data.num-classes", "data.normalization");
+    public Settings settings(SettingsReader r) {
+        List<String> models = r.strings("evaluate.models");
+        if (models.isEmpty()) {
+            r.fault("evaluate.models", "is empty: name the stages whose models to evaluate, e.g. [train]");
+        }
+        return new Settings(models, r.choice("evaluate.split", List.of(ImageTable.SPLITS)),
+                r.integer("evaluate.batch-size", Range.atLeast(1)), r.integer("evaluate.threads-per-task", Range.atLeast(1)),
+                r.flag("evaluate.write-predictions"), LatencySettings.read(r, "evaluate"), DataSettings.read(r));
     }
 
     @Override
-    public List<String> inputs(Config config) {
+    public List<String> inputs(Settings s) {
         List<String> inputs = new ArrayList<>();
         inputs.add("prepare-data");
-        inputs.addAll(config.getStringList("evaluate.models"));
+        inputs.addAll(s.models());
         return inputs;
     }
 
     @Override
     public List<String> outputs() {
-        return List.of("metrics.parquet", "per-class.parquet", "confusion.parquet", "predictions.parquet");
+        return List.of(MetricsTable.TABLE.file(), EvaluationTables.PER_CLASS, EvaluationTables.CONFUSION,
+                EvaluationTables.PREDICTIONS);
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
+    public void run(StageContext<Settings> ctx) throws Exception {
         OneDnn.enable();
-        Config c = ctx.config();
-        if (c.getStringList("evaluate.models").isEmpty()) {
-            throw new ConfigException("evaluate.models is empty: name the stages whose models to evaluate, e.g. [train]");
-        }
-        String split = c.getString("evaluate.split");
-        if (!List.of(ImageTable.SPLITS).contains(split)) {
-            throw new ConfigException("evaluate.split: unknown split '" + split + "'; use train, val or test");
-        }
-        BatchAssembler assembler = ImageTable.assembler(c);
+        Settings s = ctx.settings();
+        String split = s.split();
+        BatchAssembler assembler = s.data().assembler();
         Dataset<Row> images = ctx.spark().read().parquet(ctx.input("prepare-data") + "/" + ImageTable.file(split));
-        LatencyMeter latency = new LatencyMeter(c.getInt("evaluate.latency.warmup"), c.getInt("evaluate.latency.runs"),
-                c.getInt("evaluate.latency.threads"));
+        LatencyMeter latency = new LatencyMeter(s.latency().warmup(), s.latency().runs(), s.latency().threads());
 
         List<String> stages = new ArrayList<>();
         List<ModelCheckpoint.Loaded> models = new ArrayList<>();
@@ -100,12 +98,13 @@ public final class EvaluateStage implements Stage {
         Dataset<Row> perClass = null;
         Dataset<Row> confusion = null;
         Dataset<Row> allPredictions = null;
-        for (String stage : c.getStringList("evaluate.models")) {
+        for (String stage : s.models()) {
             for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
                 ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
                 ctx.describe("scoring " + stage + "/" + record.name() + " on the " + split + " split");
-                Dataset<Row> predictions = DistributedScoring.predict(ctx.spark(), images, model.bytes(), record.sha256(),
-                        assembler, c.getInt("evaluate.batch-size"), c.getInt("evaluate.threads-per-task"))
+                Dataset<Row> predictions = DistributedScoring.predict(images,
+                        BroadcastModel.of(ctx.spark(), model.bytes(), record.sha256()), assembler, s.batchSize(),
+                        s.threadsPerTask())
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 overall.add(predictions.agg(count(lit(1)), avg(correct()), avg("loss")).first());
                 stages.add(stage);
@@ -124,34 +123,80 @@ public final class EvaluateStage implements Stage {
         ctx.describe("measuring latency on the driver");
         List<Map<Integer, Double>> latencies = new ArrayList<>();
         models.forEach(m -> latencies.add(new HashMap<>()));
-        for (int batch : c.getIntList("evaluate.latency.batch-sizes")) {
+        for (int batch : s.latency().batchSizes()) {
             double[] millis = latency.medianMillis(models.stream().map(ModelCheckpoint.Loaded::net).toList(),
                     assembler.shape(), batch);
             for (int i = 0; i < models.size(); i++) {
                 latencies.get(i).put(batch, millis[i]);
             }
         }
-        List<Row> metrics = new ArrayList<>();
+        List<MetricsTable.Metrics> metrics = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
             ModelRecord record = models.get(i).record();
             Row o = overall.get(i);
-            metrics.add(RowFactory.create(stages.get(i), record.name(), split, o.getLong(0), o.getDouble(1),
-                    o.getDouble(2), record.macs(), record.params(), record.bytes(),
-                    scala.collection.JavaConverters.mapAsScalaMap(latencies.get(i))));
+            metrics.add(new MetricsTable.Metrics(stages.get(i), record.name(), split, o.getLong(0), o.getDouble(1),
+                    o.getDouble(2), record.macs(), record.params(), record.bytes(), latencies.get(i)));
             LOG.info(String.format("%s/%s on %s: top-1 %.2f%%, loss %.4f, %d MACs, %d params, %d bytes, latency %s",
                     stages.get(i), record.name(), split, 100 * o.getDouble(1), o.getDouble(2), record.macs(),
-                    record.params(), record.bytes(), ReportStage.latency(latencies.get(i))));
+                    record.params(), record.bytes(), Report.latency(latencies.get(i))));
         }
         ctx.describe("writing metrics");
-        Tables.write(ctx.spark(), ctx.output("metrics.parquet"), METRICS, metrics);
-        Tables.write(perClass.orderBy("stage", "model", "label").coalesce(1), ctx.output("per-class.parquet"));
-        Tables.write(confusion.orderBy("stage", "model", "label", "predicted").coalesce(1), ctx.output("confusion.parquet"));
-        if (c.getBoolean("evaluate.write-predictions")) {
-            Tables.write(allPredictions, ctx.output("predictions.parquet"));
+        MetricsTable.TABLE.write(ctx, metrics);
+        EvaluationTables.write(ctx, EvaluationTables.PER_CLASS, perClass.orderBy("stage", "model", "label").coalesce(1));
+        EvaluationTables.write(ctx, EvaluationTables.CONFUSION,
+                confusion.orderBy("stage", "model", "label", "predicted").coalesce(1));
+        if (s.writePredictions()) {
+            EvaluationTables.write(ctx, EvaluationTables.PREDICTIONS, allPredictions);
         }
     }
 
     private static org.apache.spark.sql.Column correct() {
         return when(col("label").equalTo(col("predicted")), 1.0).otherwise(0.0);
+    }
+
+    @Override
+    public boolean leads() {
+        return true;
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        List<MetricsTable.Metrics> metrics = MetricsTable.TABLE.read(report.spark(), checkpoint);
+        report.heading("Metrics").table(metricsTable(metrics));
+        if (metrics.size() > 1) {
+            MetricsTable.Metrics base = metrics.get(0);
+            report.heading("Compared with `" + base.stage() + "/" + base.model() + "`").table(relativeTable(metrics));
+        }
+        MarkdownTable perClass = new MarkdownTable("stage", "model", "class", "examples", "accuracy %");
+        for (EvaluationTables.ClassAccuracy c : EvaluationTables.perClass(report.spark(), checkpoint)) {
+            perClass.row(c.stage(), c.model(), c.label(), c.examples(), Report.percent(c.accuracy()));
+        }
+        report.heading("Per-class accuracy").table(perClass);
+    }
+
+    /** The metrics table, as in the report and at the end of a run. */
+    public static MarkdownTable metricsTable(List<MetricsTable.Metrics> metrics) {
+        MarkdownTable table = new MarkdownTable("stage", "model", "split", "examples", "top-1 %", "loss", "MACs",
+                "params", "bytes", "latency ms (batch)");
+        for (MetricsTable.Metrics m : metrics) {
+            table.row(m.stage(), m.model(), m.split(), m.examples(), Report.percent(m.top1()), Report.decimal(m.loss(), 4),
+                    m.macs(), m.params(), m.bytes(), Report.latency(m.latencyMs()));
+        }
+        return table;
+    }
+
+    /** Each model's cost and latency as a fraction of the first model's. */
+    static MarkdownTable relativeTable(List<MetricsTable.Metrics> metrics) {
+        MetricsTable.Metrics base = metrics.get(0);
+        MarkdownTable table = new MarkdownTable("stage", "model", "top-1 change (points)", "MACs", "params", "bytes",
+                "latency (batch)");
+        for (MetricsTable.Metrics m : metrics) {
+            table.row(m.stage(), m.model(), String.format("%+.2f", 100 * (m.top1() - base.top1())),
+                    String.format("%.3fx", m.macs() / (double) base.macs()),
+                    String.format("%.3fx", m.params() / (double) base.params()),
+                    String.format("%.3fx", m.bytes() / (double) base.bytes()),
+                    Report.latencyRatios(m.latencyMs(), base.latencyMs()));
+        }
+        return table;
     }
 }

@@ -1,14 +1,10 @@
 package org.sparkslim.jobs.stages;
 
-import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -21,15 +17,22 @@ import org.sparkslim.compression.onnx.OnnxExporter;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
 import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
-import org.sparkslim.jobs.spark.ModelRecord;
-import org.sparkslim.jobs.spark.Tables;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.LatencySettings;
 import org.sparkslim.jobs.spark.ValidationImages;
+import org.sparkslim.jobs.tables.ExportsTable;
+import org.sparkslim.jobs.tables.ImageTable;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.ModelRecord;
 
 /**
  * Writes the models of {@code export.models} as ONNX and proves each file in ONNX Runtime. A float
@@ -40,22 +43,15 @@ import org.sparkslim.jobs.spark.ValidationImages;
  * exports are timed in ONNX Runtime, taking turns, with {@code export.latency.threads} threads.
  * Writes {@code exports.parquet}.
  */
-public final class ExportStage implements Stage {
+public final class ExportStage implements Stage<ExportStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(ExportStage.class);
-    static final StructType EXPORTS = new StructType()
-            .add("stage", DataTypes.StringType, false)
-            .add("model", DataTypes.StringType, false)
-            .add("format", DataTypes.StringType, false)
-            .add("file", DataTypes.StringType, false)
-            .add("bytes", DataTypes.LongType, false)
-            .add("sha256", DataTypes.StringType, false)
-            .add("checked_images", DataTypes.IntegerType, false)
-            .add("max_abs_diff", DataTypes.DoubleType, false)
-            .add("top1_agreement", DataTypes.DoubleType, false)
-            .add("test_images", DataTypes.IntegerType, true)
-            .add("onnx_top1", DataTypes.DoubleType, true)
-            .add("dl4j_top1", DataTypes.DoubleType, true)
-            .add("latency_ms", DataTypes.createMapType(DataTypes.IntegerType, DataTypes.DoubleType), false);
+
+    /**
+     * @param int8CheckImages test images both runtimes classify for an int8 export (0: the whole split)
+     */
+    public record Settings(List<String> models, int checkImages, double tolerance, int int8CheckImages,
+                           double int8Top1Tolerance, LatencySettings latency, DataSettings data) {
+    }
 
     @Override
     public String name() {
@@ -68,31 +64,38 @@ public final class ExportStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("export", "data.image", "data.num-classes", "data.normalization");
+    public Settings settings(SettingsReader r) {
+        List<String> models = r.strings("export.models");
+        for (String stage : models) {
+            if (RunDirectory.isOtherRun(stage)) {
+                // exports are named after their stage: <stage>-<model>.onnx
+                r.fault("export.models", "'" + stage + "' is a path; name stages of this run");
+            }
+        }
+        if (models.isEmpty()) {
+            r.fault("export.models", "is empty: name the stages whose models to export, e.g. [train]");
+        }
+        return new Settings(models, r.integer("export.check-images", Range.atLeast(1)),
+                r.number("export.tolerance", Range.POSITIVE), r.integer("export.int8-check-images", Range.NON_NEGATIVE),
+                r.number("export.int8-top1-tolerance", Range.NON_NEGATIVE), LatencySettings.read(r, "export"),
+                DataSettings.read(r));
     }
 
     @Override
-    public List<String> inputs(Config config) {
+    public List<String> inputs(Settings s) {
         List<String> inputs = new ArrayList<>();
         inputs.add("prepare-data");
-        for (String stage : config.getStringList("export.models")) {
-            if (RunDirectory.isOtherRun(stage)) {
-                // exports are named after their stage: <stage>-<model>.onnx
-                throw new ConfigException("export.models: '" + stage + "' is a path; name stages of this run");
-            }
-            inputs.add(stage);
-        }
+        inputs.addAll(s.models());
         return inputs;
     }
 
     @Override
     public List<String> outputs() {
-        return List.of("<stage>-<model>.onnx", "<stage>-<model>-int8.onnx", "exports.parquet");
+        return List.of("<stage>-<model>.onnx", "<stage>-<model>-int8.onnx", ExportsTable.TABLE.file());
     }
 
     /** One written export, open in ONNX Runtime until it has been timed. */
-    private record Export(ModelRecord record, String stage, String format, String file, byte[] onnx, Check check,
+    private record Written(ModelRecord record, String stage, String format, String file, byte[] onnx, Check check,
                           OnnxRuntimeModel runtime) {
     }
 
@@ -101,73 +104,74 @@ public final class ExportStage implements Stage {
 
     /** The images exports are checked on: a few for output differences, a whole split for int8 top-1. */
     private static final class CheckImages {
-        private final StageContext ctx;
+        private final StageContext<Settings> ctx;
         private final BatchAssembler assembler;
         private final String testSplit;
         private final LabeledImages few;
         private final INDArray fewFeatures;
         private LabeledImages int8Split;
 
-        CheckImages(StageContext ctx) {
+        CheckImages(StageContext<Settings> ctx) {
             this.ctx = ctx;
-            this.assembler = ImageTable.assembler(ctx.config());
+            this.assembler = ctx.settings().data().assembler();
             this.testSplit = ctx.input("prepare-data") + "/" + ImageTable.file("test");
             this.few = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
-                    ctx.config().getInt("export.check-images"));
+                    ctx.settings().checkImages());
             this.fewFeatures = assembler.features(images(few, 0, few.size()));
         }
 
         LabeledImages int8Split() {
             if (int8Split == null) {
                 int8Split = ValidationImages.firstN(ctx.spark(), testSplit, assembler.shape(),
-                        ctx.config().getInt("export.int8-check-images"));
+                        ctx.settings().int8CheckImages());
             }
             return int8Split;
         }
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
+    public void run(StageContext<Settings> ctx) throws Exception {
         CheckImages images = new CheckImages(ctx);
-        List<Export> exports = new ArrayList<>();
+        List<Written> exports = new ArrayList<>();
         try {
-            for (String stage : ctx.config().getStringList("export.models")) {
+            for (String stage : ctx.settings().models()) {
                 for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
                     exports.add(export(ctx, images, stage, record));
                 }
             }
-            Tables.write(ctx.spark(), ctx.output("exports.parquet"), EXPORTS, rows(ctx, exports, images));
+            ExportsTable.TABLE.write(ctx, rows(ctx, exports, images));
         } finally {
-            for (Export e : exports) {
+            for (Written e : exports) {
                 e.runtime().close();
             }
         }
     }
 
     /** Writes one model as ONNX once ONNX Runtime has run it as the checks require. */
-    private static Export export(StageContext ctx, CheckImages images, String stage, ModelRecord record) throws Exception {
-        Config c = ctx.config();
+    private static Written export(StageContext<Settings> ctx, CheckImages images, String stage, ModelRecord record)
+            throws Exception {
+        Settings s = ctx.settings();
         ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
         boolean int8 = FakeQuantization.isQuantized(model.net());
         String id = stage + "/" + record.name();
         ctx.describe("exporting " + id + " to " + (int8 ? "int8" : "float") + " ONNX");
         byte[] onnx = int8 ? int8Export(stage, model, images.assembler)
                 : OnnxExporter.export(model.net(), images.assembler.shape());
-        OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, c.getInt("export.latency.threads"));
+        OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, s.latency().threads());
         try {
             Check check = compare(model.net(), runtime, images.fewFeatures);
             if (int8) {
                 check = withTestTop1(check, model.net(), runtime, images.int8Split(), images.assembler);
                 double gap = 100 * Math.abs(check.onnxTop1() - check.dl4jTop1());
-                if (gap > c.getDouble("export.int8-top1-tolerance")) {
+                if (!(gap <= s.int8Top1Tolerance())) {
                     throw new IllegalStateException(id + ": the int8 model's test top-1 in ONNX Runtime ("
                             + pct(check.onnxTop1()) + "%) is " + String.format("%.2f", gap) + " points from the "
                             + "fake-quantized network's in DL4J (" + pct(check.dl4jTop1())
                             + "%), more than export.int8-top1-tolerance");
                 }
-            } else if (check.maxDiff() > c.getDouble("export.tolerance")) {
+            } else if (!(check.maxDiff() <= s.tolerance())) { // NaN fails too
                 throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
-                        + " (more than export.tolerance = " + c.getDouble("export.tolerance") + ")");
+                        + " (more than export.tolerance = " + s.tolerance() + ")");
             }
             String file = stage + "-" + record.name() + (int8 ? "-int8" : "") + ".onnx";
             ctx.run().writeAtomically(ctx.output(file), onnx);
@@ -175,7 +179,7 @@ public final class ExportStage implements Stage {
                     file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),
                     int8 ? String.format("; test top-1 ONNX Runtime %s%% vs DL4J %s%% on %d images",
                             pct(check.onnxTop1()), pct(check.dl4jTop1()), check.testImages()) : ""));
-            return new Export(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime);
+            return new Written(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime);
         } catch (Exception e) {
             runtime.close();
             throw e;
@@ -193,27 +197,28 @@ public final class ExportStage implements Stage {
     }
 
     /** Times every export at each configured batch size, the models taking turns. */
-    private static List<Row> rows(StageContext ctx, List<Export> exports, CheckImages images) throws Exception {
-        Config c = ctx.config();
+    private static List<ExportsTable.Export> rows(StageContext<Settings> ctx, List<Written> exports, CheckImages images)
+            throws Exception {
+        LatencySettings timing = ctx.settings().latency();
         Map<Integer, double[]> latency = new LinkedHashMap<>();
-        List<OnnxRuntimeModel> runtimes = exports.stream().map(Export::runtime).toList();
-        for (int batch : c.getIntList("export.latency.batch-sizes")) {
-            ctx.describe("ONNX Runtime latency at batch " + batch + " (" + c.getInt("export.latency.threads") + " thread(s))");
+        List<OnnxRuntimeModel> runtimes = exports.stream().map(Written::runtime).toList();
+        for (int batch : timing.batchSizes()) {
+            ctx.describe("ONNX Runtime latency at batch " + batch + " (" + timing.threads() + " thread(s))");
             INDArray input = images.assembler.features(cycled(images.few, batch));
-            latency.put(batch, OnnxRuntimeModel.interleavedMedianMillis(runtimes, input, c.getInt("export.latency.warmup"),
-                    c.getInt("export.latency.runs")));
+            latency.put(batch, OnnxRuntimeModel.interleavedMedianMillis(runtimes, input, timing.warmup(),
+                    timing.runs()));
         }
-        List<Row> rows = new ArrayList<>();
+        List<ExportsTable.Export> rows = new ArrayList<>();
         for (int i = 0; i < exports.size(); i++) {
-            Export e = exports.get(i);
+            Written e = exports.get(i);
             Map<Integer, Double> millis = new LinkedHashMap<>();
             final int index = i;
             latency.forEach((batch, medians) -> millis.put(batch, medians[index]));
-            LOG.info("{}: ONNX Runtime latency {}", e.file(), ReportStage.latency(millis));
+            LOG.info("{}: ONNX Runtime latency {}", e.file(), Report.latency(millis));
             Check k = e.check();
-            rows.add(RowFactory.create(e.stage(), e.record().name(), e.format(), e.file(), (long) e.onnx().length,
+            rows.add(new ExportsTable.Export(e.stage(), e.record().name(), e.format(), e.file(), e.onnx().length,
                     ModelFiles.sha256(e.onnx()), k.images(), k.maxDiff(), k.agreement(), k.testImages(), k.onnxTop1(),
-                    k.dl4jTop1(), scala.collection.JavaConverters.mapAsScalaMap(millis)));
+                    k.dl4jTop1(), millis));
         }
         return rows;
     }
@@ -272,5 +277,26 @@ public final class ExportStage implements Stage {
 
     private static String pct(double v) {
         return String.format("%.2f", 100 * v);
+    }
+
+    /**
+     * The exports with their checks, and file size and ONNX Runtime latency relative to the first
+     * float export (the model the others were compressed from, in the usual pipeline).
+     */
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        List<ExportsTable.Export> exports = ExportsTable.TABLE.read(report.spark(), checkpoint);
+        ExportsTable.Export base = exports.stream().filter(ExportsTable.Export::isFloat).findFirst().orElse(exports.get(0));
+        MarkdownTable table = new MarkdownTable("file", "format", "bytes", "size vs " + base.file(),
+                "max abs diff (top-1 agreement %) on checked images", "test top-1 % ONNX Runtime / DL4J",
+                "ONNX Runtime latency ms (batch)", "latency vs " + base.file());
+        for (ExportsTable.Export e : exports) {
+            String top1 = e.onnxTop1() == null ? "" : Report.percent(e.onnxTop1()) + " / " + Report.percent(e.dl4jTop1())
+                    + " (" + e.testImages() + " images)";
+            table.row(e.file(), e.format(), e.bytes(), String.format("%.2fx smaller", base.bytes() / (double) e.bytes()),
+                    String.format("%.2e (%s) on %d", e.maxAbsDiff(), Report.percent(e.top1Agreement()), e.checkedImages()),
+                    top1, Report.latency(e.latencyMs()), Report.latencyRatios(e.latencyMs(), base.latencyMs()));
+        }
+        report.heading("ONNX exports (`" + stage + "`)").table(table);
     }
 }

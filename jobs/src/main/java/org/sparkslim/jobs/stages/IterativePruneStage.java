@@ -1,32 +1,42 @@
 package org.sparkslim.jobs.stages;
 
-import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.prune.Allocator;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
 import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.compression.train.EpochSummary;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
-import org.sparkslim.jobs.spark.Tables;
+import org.sparkslim.jobs.pruning.PruningSetup;
+import org.sparkslim.jobs.pruning.SensitivityMeasurement;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.ChannelSelection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.FineTuning;
+import org.sparkslim.jobs.settings.PruningTarget;
+import org.sparkslim.jobs.settings.RestorationSettings;
+import org.sparkslim.jobs.settings.SensitivitySettings;
+import org.sparkslim.jobs.tables.HistoryTable;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.PlanFiles;
+import org.sparkslim.jobs.tables.StepsTable;
+import org.sparkslim.jobs.training.ModelTraining;
 
 /**
  * Prunes in several small steps instead of one: each step measures the current model's sensitivities
@@ -36,14 +46,12 @@ import org.sparkslim.jobs.spark.Tables;
  * Writes the final {@code model.zip}, {@code plans.json} (the step plans, to replay in order),
  * {@code models.parquet}, {@code steps.parquet} and {@code history.parquet}.
  */
-public final class IterativePruneStage implements Stage {
+public final class IterativePruneStage implements Stage<IterativePruneStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(IterativePruneStage.class);
-    static final StructType STEPS = new StructType()
-            .add("step", DataTypes.IntegerType, false)
-            .add("target_reduction", DataTypes.DoubleType, false)
-            .add("achieved_reduction", DataTypes.DoubleType, false)
-            .add("macs", DataTypes.LongType, false)
-            .add("val_top1", DataTypes.DoubleType, true);
+
+    public record Settings(String model, int steps, int epochsPerStep, PruningTarget target, ChannelSelection selection, RestorationSettings restoration,
+                           SensitivitySettings sensitivity, FineTuning tuning, DataSettings data) {
+    }
 
     @Override
     public String name() {
@@ -56,46 +64,48 @@ public final class IterativePruneStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("prune", "prune-iterative", "sensitivity", "finetune", "distill", "train", "data.image",
-                "data.num-classes", "data.normalization", "run.seed");
+    public Settings settings(SettingsReader r) {
+        return new Settings(r.nonEmpty("prune.model", "name the stage whose model is pruned"),
+                r.integer("prune-iterative.steps", Range.atLeast(1)),
+                r.integer("prune-iterative.epochs-per-step", Range.atLeast(1)),
+                PruningTarget.readFromCurves(r), ChannelSelection.read(r), RestorationSettings.read(r), SensitivitySettings.read(r), FineTuning.read(r),
+                DataSettings.read(r));
     }
 
     @Override
-    public List<String> inputs(Config config) {
-        List<String> inputs = new ArrayList<>(List.of("prepare-data", config.getString("prune.model")));
-        inputs.addAll(ModelTraining.teacherInput(config));
+    public List<String> inputs(Settings s) {
+        List<String> inputs = new ArrayList<>(List.of("prepare-data", s.model()));
+        inputs.addAll(s.tuning().teacher().inputs());
         return inputs;
     }
 
     @Override
     public List<String> outputs() {
-        return List.of("model.zip", "plans.json", "models.parquet", "steps.parquet", "history.parquet");
+        return List.of("model.zip", PlanFiles.PLAN, PlanFiles.STEPS, "models.parquet", StepsTable.TABLE.file(),
+                HistoryTable.TABLE.file());
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
-        Config c = ctx.config();
-        int steps = c.getInt("prune-iterative.steps");
-        if (steps < 1) {
-            throw new ConfigException("prune-iterative.steps must be at least 1, got " + steps);
-        }
-        double target = c.getDouble("prune.target-macs-reduction");
-        ModelCheckpoint.Loaded original = ModelCheckpoint.loadSingle(ctx, c.getString("prune.model"));
-        BatchAssembler assembler = ImageTable.assembler(c);
-        LabeledImages val = SensitivityStage.validation(ctx, assembler);
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        int steps = s.steps();
+        double target = s.target().reduction();
+        ModelCheckpoint.Loaded original = ModelCheckpoint.loadSingle(ctx, s.model());
+        BatchAssembler assembler = s.data().assembler();
+        LabeledImages val = SensitivityMeasurement.validationImages(ctx, assembler, s.sensitivity().maxImages());
         long originalMacs = ModelCost.of(original.net(), assembler.shape()).macs();
 
         ComputationGraph net = original.net();
         byte[] bytes = original.bytes();
-        Restoration scoring = PruningSetup.restoration(ctx, assembler, c.getInt("sensitivity.batch-size"));
+        Restoration scoring = PruningSetup.restoration(ctx, s.restoration(), assembler, s.sensitivity().batchSize());
         Restoration keeping = scoring.withBatchSize(PruningSetup.RESTORATION_BATCH);
-        SoftLabelDistillation distillation = ModelTraining.distillation(ctx);
-        if (!c.getStringList("distill.hint-layers").isEmpty()) {
+        ModelTraining.Teaching teaching = ModelTraining.softLabelsOnly(ctx, s.tuning().teacher());
+        if (s.tuning().teacher().present() && !s.tuning().teacher().distill().hintLayers().isEmpty()) {
             LOG.warn("distill.hint-layers: feature hints apply to finetune; these steps learn from soft labels only");
         }
         List<String> plans = new ArrayList<>();
-        List<Row> stepRows = new ArrayList<>();
+        PruningPlan overall = null;
+        List<StepsTable.Step> stepRows = new ArrayList<>();
         List<EpochSummary> history = new ArrayList<>();
         for (int step = 1; step <= steps; step++) {
             long current = ModelCost.of(net, assembler.shape()).macs();
@@ -104,18 +114,26 @@ public final class IterativePruneStage implements Stage {
             double stepTarget = 1 - remaining * originalMacs / current;
             LOG.info(String.format("step %d/%d: prune %.2f%% of the current MACs (overall target -%.2f%%)", step, steps,
                     100 * stepTarget, 100 * (1 - remaining)));
-            PruningSetup setup = PruningSetup.of(net, c);
-            List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, bytes, ModelFiles.sha256(bytes),
-                    setup, val, scoring, assembler, SensitivityStage.ratios(c), Map.of());
-            RatioSolver.Solution solution = PruneStage.fromSensitivity(c,
-                    new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape())),
-                    SensitivityMeasurement.curves(points), stepTarget);
+            PruningSetup setup = PruningSetup.of(net, s.selection());
+            RatioSolver.Solution solution;
+            if (stepTarget <= 0) {
+                // an earlier step overshot the schedule (discrete widths): this one only fine-tunes
+                LOG.info("step {}/{}: already past the schedule; fine-tuning only", step, steps);
+                solution = new RatioSolver(setup.builder(), PruningSetup.macs(net, assembler.shape()))
+                        .of(PruningPlan.empty(setup.criterion().configName()));
+            } else {
+                List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, bytes,
+                        ModelFiles.sha256(bytes), setup, val, scoring, assembler, s.sensitivity(), Map.of());
+                solution = s.target().allocator().allocate(new RatioSolver(setup.builder(),
+                        PruningSetup.macs(net, assembler.shape())), Allocator.Request.target(stepTarget,
+                        s.target().tolerance()).withCurves(SensitivityMeasurement.curves(points)));
+            }
             plans.add(solution.plan().toJson());
+            overall = overall == null ? solution.plan() : overall.then(solution.plan());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.restore(keeping, net, pruned, solution.plan(), setup.graph());
-            ModelTraining.Trained tuned = ModelTraining.train(ctx, pruned,
-                    ModelTraining.finetuneRecipe(ctx, c.getInt("prune-iterative.epochs-per-step"), step), distillation,
-                    null);
+            ModelTraining.Trained tuned = ModelTraining.train(ctx, s.data(), s.tuning().recipe().validateEachEpoch(),
+                    pruned, s.tuning().recipe(s.epochsPerStep(), step), teaching);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();
@@ -124,13 +142,27 @@ public final class IterativePruneStage implements Stage {
                 history.add(new EpochSummary(history.size() + 1, e.trainLoss(), e.learningRate(), e.imagesPerSecond(),
                         e.seconds(), e.validationTop1(), e.validationLoss()));
             }
-            stepRows.add(RowFactory.create(step, 1 - remaining, 1 - macs / (double) originalMacs, macs,
-                    Double.isNaN(last.validationTop1()) ? null : last.validationTop1()));
+            stepRows.add(new StepsTable.Step(step, 1 - remaining, 1 - macs / (double) originalMacs, macs,
+                    last.validationTop1()));
         }
-        ctx.run().writeText(ctx.output("plans.json"), "[\n" + String.join(",\n", plans) + "\n]\n");
+        ctx.run().writeText(ctx.output(PlanFiles.STEPS), "[\n" + String.join(",\n", plans) + "\n]\n");
+        // the steps as one plan of the original model: replayable by prune.strategy = plan, and what
+        // feature hints cut the teacher's activations to
+        PlanFiles.write(ctx, overall);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, original.record().family(),
                 "pruned in " + steps + " steps", assembler.shape())));
-        Tables.write(ctx.spark(), ctx.output("steps.parquet"), STEPS, stepRows);
+        StepsTable.TABLE.write(ctx, stepRows);
         ModelTraining.writeHistory(ctx, history);
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        MarkdownTable steps = new MarkdownTable("step", "scheduled MAC reduction %", "achieved %", "MACs", "val top-1 %");
+        for (StepsTable.Step st : StepsTable.TABLE.read(report.spark(), checkpoint)) {
+            steps.row(st.step(), Report.percent(st.targetReduction()), Report.percent(st.achievedReduction()), st.macs(),
+                    Double.isNaN(st.valTop1()) ? "" : Report.percent(st.valTop1()));
+        }
+        report.heading("Steps of `" + stage + "`").table(steps);
+        ModelTraining.reportHistory(report, stage, checkpoint);
     }
 }

@@ -5,11 +5,12 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
-import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
@@ -27,21 +28,36 @@ import org.sparkslim.compression.data.IdxReader;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.data.InvalidDataException;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.Tables;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.tables.ImageTable;
+import org.sparkslim.jobs.tables.Tables;
 
 /**
  * Turns the source data into the three Parquet splits every later stage reads, in the schema of
  * {@link ImageTable}. Sources: the Fashion-MNIST idx files (split as the benchmark defines) or the
  * user's own Parquet datasets, whose columns, label range and image size are checked here.
  */
-public final class PrepareDataStage implements Stage {
+public final class PrepareDataStage implements Stage<PrepareDataStage.Settings> {
     private static final Logger LOG = LoggerFactory.getLogger(PrepareDataStage.class);
     /** The benchmark's validation split: the last 5,000 images of the training file. */
     static final int FASHION_VAL_SIZE = 5_000;
+
+    /**
+     * @param fashionDir where the idx files are ({@code fashion-mnist} source; else empty)
+     * @param parquet    the user's dataset of each split ({@code parquet} source; else empty)
+     * @param limits     rows kept of each split (0: all)
+     */
+    public record Settings(String source, String fashionDir, Map<String, String> parquet, Columns columns,
+                           ImageShape shape, int numClasses, Map<String, Integer> limits, int partitions) {
+    }
+
+    /** The source Parquet's column names ({@code data.columns}). */
+    public record Columns(String id, String label, String image) {
+    }
 
     @Override
     public String name() {
@@ -54,13 +70,26 @@ public final class PrepareDataStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("data.source", "data.fashion-mnist", "data.parquet", "data.columns", "data.image",
-                "data.num-classes", "data.limit", "data.partitions");
+    public Settings settings(SettingsReader r) {
+        String source = r.choice("data.source", List.of("fashion-mnist", "parquet"));
+        boolean idx = source.equals("fashion-mnist");
+        Map<String, String> parquet = new LinkedHashMap<>();
+        Map<String, Integer> limits = new LinkedHashMap<>();
+        for (String split : ImageTable.SPLITS) {
+            if (!idx) {
+                parquet.put(split, r.nonEmpty("data.parquet." + split, "no Parquet dataset given for the " + split
+                        + " split (data.source = parquet)"));
+            }
+            limits.put(split, r.integer("data.limit." + split, Range.NON_NEGATIVE));
+        }
+        Columns columns = idx ? null : new Columns(r.string("data.columns.id"), r.string("data.columns.label"),
+                r.string("data.columns.image"));
+        return new Settings(source, idx ? r.string("data.fashion-mnist.dir") : "", parquet, columns,
+                DataSettings.shape(r), DataSettings.numClasses(r), limits, r.integer("data.partitions", Range.atLeast(1)));
     }
 
     @Override
-    public List<String> inputs(Config config) {
+    public List<String> inputs(Settings settings) {
         return List.of();
     }
 
@@ -70,31 +99,26 @@ public final class PrepareDataStage implements Stage {
     }
 
     @Override
-    public void run(StageContext ctx) {
-        Config c = ctx.config();
-        String source = c.getString("data.source");
+    public void run(StageContext<Settings> ctx) {
+        Settings s = ctx.settings();
         for (String split : ImageTable.SPLITS) {
             ctx.describe("writing the " + split + " split");
-            Dataset<Row> rows = switch (source) {
-                case "fashion-mnist" -> fromIdx(ctx.spark(), c, split);
-                case "parquet" -> fromParquet(ctx.spark(), c, split);
-                default -> throw new ConfigException("data.source: unknown source '" + source
-                        + "'; use fashion-mnist or parquet");
-            };
-            int limit = c.getInt("data.limit." + split);
+            Dataset<Row> rows = s.source().equals("fashion-mnist") ? fromIdx(ctx.spark(), s, split)
+                    : fromParquet(ctx.spark(), s, split);
+            int limit = s.limits().get(split);
             if (limit > 0) {
                 rows = rows.orderBy(ImageTable.ID).limit(limit);
             }
-            Dataset<Row> out = rows.repartitionByRange(c.getInt("data.partitions"), col(ImageTable.ID));
+            Dataset<Row> out = rows.repartitionByRange(s.partitions(), col(ImageTable.ID));
             Tables.write(out, ctx.output(ImageTable.file(split)));
             LOG.info("{}: {} examples", split, Tables.read(ctx.spark(), ctx.output(ImageTable.file(split))).count());
         }
     }
 
-    private static Dataset<Row> fromIdx(SparkSession spark, Config c, String split) {
-        Path dir = Path.of(c.getString("data.fashion-mnist.dir"));
-        ImageShape expected = ImageTable.shape(c);
-        int classes = c.getInt("data.num-classes");
+    private static Dataset<Row> fromIdx(SparkSession spark, Settings s, String split) {
+        Path dir = Path.of(s.fashionDir());
+        ImageShape expected = s.shape();
+        int classes = s.numClasses();
         boolean test = split.equals("test");
         String prefix = test ? "t10k" : "train";
         LabeledImages all = IdxReader.readLabeled(dir.resolve(prefix + "-images-idx3-ubyte.gz"),
@@ -123,28 +147,24 @@ public final class PrepareDataStage implements Stage {
                 ImageTable.SCHEMA);
     }
 
-    private static Dataset<Row> fromParquet(SparkSession spark, Config c, String split) {
-        String file = c.getString("data.parquet." + split);
-        if (file.isEmpty()) {
-            throw new ConfigException("data.parquet." + split + ": no Parquet dataset given for the " + split
-                    + " split (data.source = parquet)");
-        }
+    private static Dataset<Row> fromParquet(SparkSession spark, Settings s, String split) {
+        String file = s.parquet().get(split);
         Dataset<Row> raw;
         try {
             raw = spark.read().parquet(file);
         } catch (Exception e) {
             throw new InvalidDataException(file + ": cannot read as Parquet (" + firstLine(e) + ")", e);
         }
-        String id = c.getString("data.columns.id");
-        String label = c.getString("data.columns.label");
-        String image = c.getString("data.columns.image");
+        String id = s.columns().id();
+        String label = s.columns().label();
+        String image = s.columns().image();
         requireColumn(raw, file, id, "data.columns.id", IntegralType.class);
         requireColumn(raw, file, label, "data.columns.label", IntegralType.class);
         requireColumn(raw, file, image, "data.columns.image", BinaryType.class);
         Dataset<Row> rows = raw.select(col(id).cast(DataTypes.LongType).as(ImageTable.ID),
                 col(label).cast(DataTypes.IntegerType).as(ImageTable.LABEL),
                 col(image).as(ImageTable.IMAGE));
-        checkContent(rows, file, c);
+        checkContent(rows, file, s);
         return rows;
     }
 
@@ -160,9 +180,9 @@ public final class PrepareDataStage implements Stage {
         }
     }
 
-    private static void checkContent(Dataset<Row> rows, String file, Config c) {
-        int classes = c.getInt("data.num-classes");
-        int pixels = ImageTable.shape(c).pixels();
+    private static void checkContent(Dataset<Row> rows, String file, Settings s) {
+        int classes = s.numClasses();
+        int pixels = s.shape().pixels();
         Row stats = rows.agg(min(ImageTable.LABEL), max(ImageTable.LABEL), min(length(col(ImageTable.IMAGE))),
                 max(length(col(ImageTable.IMAGE)))).first();
         if (stats.isNullAt(0)) {
@@ -176,7 +196,7 @@ public final class PrepareDataStage implements Stage {
         }
         if (stats.getInt(2) != pixels || stats.getInt(3) != pixels) {
             throw new InvalidDataException(file + ": image sizes range from " + stats.getInt(2) + " to " + stats.getInt(3)
-                    + " bytes; data.image " + ImageTable.shape(c) + " needs exactly " + pixels);
+                    + " bytes; data.image " + s.shape() + " needs exactly " + pixels);
         }
     }
 

@@ -1,8 +1,7 @@
 package org.sparkslim.jobs.stages;
 
-import com.typesafe.config.Config;
-import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -12,13 +11,20 @@ import org.sparkslim.compression.quant.ActivationRange;
 import org.sparkslim.compression.quant.ActivationStatistics;
 import org.sparkslim.compression.quant.Calibration;
 import org.sparkslim.compression.quant.FakeQuantization;
+import org.sparkslim.compression.quant.QuantizationConfig;
 import org.sparkslim.compression.quant.RangeFreezing;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.quantization.QuantizationSetup;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.QuantSettings;
 import org.sparkslim.jobs.spark.DistributedCalibration;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.QuantizationTables;
 
 /**
  * Post-training quantization: folds the float model's batch norms, quantizes its weights per
@@ -26,8 +32,13 @@ import org.sparkslim.jobs.spark.ModelCheckpoint;
  * {@code quant.calibration-images} val images with the {@code ptq.calibration} method. The histograms
  * are built in parallel, one partial per partition, and merged.
  */
-public final class PtqStage implements Stage {
+public final class PtqStage implements Stage<PtqStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(PtqStage.class);
+
+    /** @param percentile the fraction of values a {@code percentile} range covers (else NaN) */
+    public record Settings(String model, QuantSettings quant, QuantizationConfig scheme, Calibration calibration,
+                           double percentile, int histogramBins, DataSettings data) {
+    }
 
     @Override
     public String name() {
@@ -40,52 +51,53 @@ public final class PtqStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("data.image", "data.num-classes", "data.normalization", "quant", "ptq");
+    public Settings settings(SettingsReader r) {
+        String model = r.nonEmpty("ptq.model", "name the stage whose float model is quantized");
+        QuantSettings quant = QuantSettings.read(r);
+        // the ranges are calibrated; how they would be tracked in training does not matter here
+        QuantizationConfig scheme = quant.weights() == null ? null
+                : r.check("quant", () -> quant.scheme(ActivationRange.MOVING_AVERAGE_ABS_MAX, 0.9, 1));
+        Calibration calibration = r.parsed("ptq.calibration", Calibration::parse);
+        double percentile = calibration == Calibration.PERCENTILE
+                ? r.number("ptq.percentile", new Range(0, true, 1, false)) : Double.NaN;
+        return new Settings(model, quant, scheme, calibration, percentile,
+                r.integer("ptq.histogram-bins", Range.atLeast(8)), DataSettings.read(r));
     }
 
     @Override
-    public List<String> inputs(Config config) {
-        List<String> inputs = new ArrayList<>();
-        inputs.add("prepare-data");
-        inputs.add(config.getString("ptq.model"));
-        return inputs;
+    public List<String> inputs(Settings s) {
+        return List.of("prepare-data", s.model());
     }
 
     @Override
     public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", QuantizationSetup.RANGES, QuantizationSetup.LAYER_ERRORS);
+        return List.of("model.zip", "models.parquet", QuantizationTables.RANGES.file(),
+                QuantizationTables.LAYER_ERRORS.file());
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
-        Config c = ctx.config();
-        Calibration calibration;
-        try {
-            calibration = Calibration.parse(c.getString("ptq.calibration"));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("ptq.calibration: " + e.getMessage(), e);
-        }
-        double percentile = c.getDouble("ptq.percentile");
-        if (!(percentile > 0 && percentile <= 1)) {
-            throw new ConfigException("ptq.percentile must be in (0, 1], got " + percentile);
-        }
-        ModelCheckpoint.Loaded model = QuantizationSetup.floatModel(ctx, "ptq.model");
-        // the ranges are calibrated below; the range source only matters for training
-        ComputationGraph net = FakeQuantization.insert(model.net(),
-                QuantizationSetup.config(c, ActivationRange.MOVING_AVERAGE_ABS_MAX, 0.9, 1));
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        ModelCheckpoint.Loaded model = QuantizationSetup.floatModel(ctx, "ptq.model", s.model());
+        ComputationGraph net = FakeQuantization.insert(model.net(), s.scheme());
 
-        Dataset<Row> images = QuantizationSetup.calibrationImages(ctx);
-        ctx.describe("activation histograms of " + c.getInt("quant.calibration-images") + " calibration images");
+        Dataset<Row> images = QuantizationSetup.calibrationImages(ctx, s.quant());
+        ctx.describe("activation histograms of " + s.quant().calibrationImages() + " calibration images");
         ComputationGraph reference = FakeQuantization.strip(net);
         ActivationStatistics stats = DistributedCalibration.statistics(images, reference,
-                RangeFreezing.tensors(net), c.getInt("ptq.histogram-bins"), ImageTable.assembler(c),
-                c.getInt("quant.batch-size"), c.getInt("quant.threads-per-task"));
-        RangeFreezing.calibrate(net, stats, calibration, percentile);
-        LOG.info("ptq ({}): {}", calibration.name().toLowerCase(),
-                QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, images, reference, net)));
+                RangeFreezing.tensors(net), s.histogramBins(), s.data().assembler(), s.quant().batchSize(),
+                s.quant().threadsPerTask());
+        RangeFreezing.calibrate(net, stats, s.calibration(), s.percentile());
+        LOG.info("ptq ({}): {}", s.calibration().name().toLowerCase(),
+                QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(), images, reference,
+                        net)));
         QuantizationSetup.writeRanges(ctx, net);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
-                model.record().widths(), ImageTable.shape(c))));
+                model.record().widths(), s.data().shape())));
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        QuantizationSetup.reportErrors(report, stage, checkpoint);
     }
 }

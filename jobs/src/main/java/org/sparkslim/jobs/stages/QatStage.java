@@ -1,8 +1,9 @@
 package org.sparkslim.jobs.stages;
 
-import com.typesafe.config.Config;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -13,12 +14,20 @@ import org.sparkslim.compression.quant.ActivationStatistics;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.quant.QuantizationConfig;
 import org.sparkslim.compression.quant.RangeFreezing;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.quantization.QuantizationSetup;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.QuantSettings;
+import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.spark.DistributedCalibration;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.QuantizationTables;
+import org.sparkslim.jobs.training.ModelTraining;
 
 /**
  * Quantization-aware training: folds the float model's batch norms, puts fake quantizers on its
@@ -26,8 +35,12 @@ import org.sparkslim.jobs.spark.ModelCheckpoint;
  * {@code qat.learning-rate}), then freezes the activation ranges. The checkpoint is the
  * fake-quantized network, which the export stage writes as an int8 model.
  */
-public final class QatStage implements Stage {
+public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(QatStage.class);
+
+    public record Settings(String model, QuantSettings quant, QuantizationConfig scheme, int epochs,
+                           double learningRate, RecipeSettings recipe, DataSettings data, long seed) {
+    }
 
     @Override
     public String name() {
@@ -40,58 +53,64 @@ public final class QatStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("data.image", "data.num-classes", "data.normalization", "quant", "qat", "train", "run.seed");
+    public Settings settings(SettingsReader r) {
+        String model = r.nonEmpty("qat.model", "name the stage whose float model is quantized");
+        QuantSettings quant = QuantSettings.read(r);
+        ActivationRange activations = r.parsed("qat.activations", ActivationRange::parse);
+        double rate = activations == ActivationRange.MOVING_AVERAGE_ABS_MAX
+                ? r.number("qat.moving-average-rate", new Range(0, false, 1, true)) : 0.9;
+        int window = activations == ActivationRange.WINDOW_ABS_MAX ? r.integer("qat.window", Range.atLeast(1)) : 1;
+        QuantizationConfig scheme = activations == null || quant.weights() == null ? null
+                : r.check("quant", () -> quant.scheme(activations, rate, window));
+        return new Settings(model, quant, scheme, r.integer("qat.epochs", Range.atLeast(1)),
+                r.number("qat.learning-rate", Range.POSITIVE), RecipeSettings.read(r), DataSettings.read(r),
+                r.whole("run.seed"));
     }
 
     @Override
-    public List<String> inputs(Config config) {
-        List<String> inputs = new ArrayList<>();
-        inputs.add("prepare-data");
-        inputs.add(config.getString("qat.model"));
-        return inputs;
+    public List<String> inputs(Settings s) {
+        return new ArrayList<>(Arrays.asList("prepare-data", s.model()));
     }
 
     @Override
     public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", "history.parquet", QuantizationSetup.RANGES,
-                QuantizationSetup.LAYER_ERRORS);
+        return List.of("model.zip", "models.parquet", "history.parquet", QuantizationTables.RANGES.file(),
+                QuantizationTables.LAYER_ERRORS.file());
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
-        Config c = ctx.config();
-        ActivationRange activations;
-        try {
-            activations = ActivationRange.parse(c.getString("qat.activations"));
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("qat.activations: " + e.getMessage(), e);
-        }
-        QuantizationConfig scheme = QuantizationSetup.config(c, activations, c.getDouble("qat.moving-average-rate"),
-                c.getInt("qat.window"));
-        ModelCheckpoint.Loaded model = QuantizationSetup.floatModel(ctx, "qat.model");
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        QuantizationConfig scheme = s.scheme();
+        ModelCheckpoint.Loaded model = QuantizationSetup.floatModel(ctx, "qat.model", s.model());
         ComputationGraph fakeQuantized = FakeQuantization.insert(model.net(), scheme);
-        LOG.info("{}: {} layers with fake-quantized weights ({}), {} activation quantizers ({})", c.getString("qat.model"),
+        LOG.info("{}: {} layers with fake-quantized weights ({}), {} activation quantizers ({})", s.model(),
                 FakeQuantization.quantizedLayers(fakeQuantized).size(), scheme.weights().configName(),
-                FakeQuantization.quantizers(fakeQuantized).size(), activations.configName());
+                FakeQuantization.quantizers(fakeQuantized).size(), scheme.activationRange().configName());
 
-        ModelTraining.Trained trained = ModelTraining.train(ctx, fakeQuantized, ModelTraining.recipe(c, ctx.seed(),
-                c.getInt("qat.epochs"), c.getDouble("qat.learning-rate")));
+        ModelTraining.Trained trained = ModelTraining.train(ctx, s.data(), s.recipe().validateEachEpoch(), fakeQuantized,
+                s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), ModelTraining.Teaching.NONE);
         ComputationGraph net = trained.net();
 
-        Dataset<Row> calibration = QuantizationSetup.calibrationImages(ctx);
+        Dataset<Row> calibration = QuantizationSetup.calibrationImages(ctx, s.quant());
         ActivationStatistics batchRanges = new ActivationStatistics(List.of(), 8);
-        if (activations == ActivationRange.DYNAMIC) {
+        if (scheme.activationRange() == ActivationRange.DYNAMIC) {
             ctx.describe("mean batch ranges of the dynamic quantizers, to freeze them");
             batchRanges = DistributedCalibration.statistics(calibration, net, RangeFreezing.tensors(net), 8,
-                    ImageTable.assembler(c), c.getInt("quant.batch-size"), c.getInt("quant.threads-per-task"));
+                    s.data().assembler(), s.quant().batchSize(), s.quant().threadsPerTask());
         }
         RangeFreezing.freezeLearned(net, batchRanges);
-        LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, calibration,
-                FakeQuantization.strip(net), net)));
+        LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(),
+                calibration, FakeQuantization.strip(net), net)));
         QuantizationSetup.writeRanges(ctx, net);
         ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
-                model.record().widths(), ImageTable.shape(c))));
+                model.record().widths(), s.data().shape())));
         ModelTraining.writeHistory(ctx, trained.history());
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        QuantizationSetup.reportErrors(report, stage, checkpoint);
+        ModelTraining.reportHistory(report, stage, checkpoint);
     }
 }

@@ -1,28 +1,29 @@
 package org.sparkslim.jobs.stages;
 
-import static org.apache.spark.sql.functions.col;
-
-import com.typesafe.config.Config;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
-import org.sparkslim.jobs.spark.ImageTable;
-import org.sparkslim.jobs.spark.ModelCheckpoint;
-import org.sparkslim.jobs.spark.Tables;
-import org.sparkslim.jobs.spark.ValidationImages;
+import org.sparkslim.jobs.pruning.PruningSetup;
+import org.sparkslim.jobs.pruning.SensitivityMeasurement;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.report.SensitivityChart;
+import org.sparkslim.jobs.settings.ChannelSelection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.RestorationSettings;
+import org.sparkslim.jobs.settings.SensitivitySettings;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.SensitivityTable;
 
 /**
  * How much each channel group can be pruned alone: every (group, ratio) pair is one Spark task that
@@ -32,24 +33,10 @@ import org.sparkslim.jobs.spark.ValidationImages;
  * pruning (kept channels) and the data are the same, so widening the ratio list or the scope
  * computes only what is new.
  */
-public final class SensitivityStage implements Stage {
-    public static final String TABLE = "sensitivities.parquet";
-    static final String BASELINE = SensitivityMeasurement.BASELINE;
-    static final StructType SCHEMA = new StructType()
-            .add("model_sha256", DataTypes.StringType, false)
-            .add("group", DataTypes.StringType, false)
-            .add("size", DataTypes.IntegerType, false)
-            .add("ratio", DataTypes.DoubleType, false)
-            .add("kept", DataTypes.IntegerType, false)
-            .add("criterion", DataTypes.StringType, false)
-            .add("plan_key", DataTypes.StringType, false)
-            .add("data_key", DataTypes.StringType, false)
-            .add("top1", DataTypes.DoubleType, false)
-            .add("loss", DataTypes.DoubleType, false)
-            .add("macs", DataTypes.LongType, false)
-            .add("baseline_top1", DataTypes.DoubleType, false)
-            .add("drop", DataTypes.DoubleType, false)
-            .add("reused", DataTypes.BooleanType, false);
+public final class SensitivityStage implements Stage<SensitivityStage.Settings>, ReportSection {
+    public record Settings(String model, SensitivitySettings sensitivity, ChannelSelection selection,
+                           RestorationSettings restoration, DataSettings data) {
+    }
 
     @Override
     public String name() {
@@ -62,83 +49,79 @@ public final class SensitivityStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("sensitivity", "prune.model", "prune.criterion", "prune.combine", "prune.scope",
-                "prune.unsupported-vertices", "prune.bn-recalibration-images", "prune.reconstruction-images", "run.seed",
-                "data.image", "data.num-classes", "data.normalization");
+    public Settings settings(SettingsReader r) {
+        return new Settings(r.nonEmpty("prune.model", "name the stage whose model is measured"),
+                SensitivitySettings.read(r), ChannelSelection.read(r), RestorationSettings.read(r), DataSettings.read(r));
     }
 
     @Override
-    public List<String> inputs(Config config) {
-        return List.of("prepare-data", config.getString("prune.model"));
+    public List<String> inputs(Settings s) {
+        return List.of("prepare-data", s.model());
     }
 
     @Override
     public List<String> outputs() {
-        return List.of(TABLE);
+        return List.of(SensitivityTable.TABLE.file());
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
-        Config c = ctx.config();
-        ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, c.getString("prune.model"));
-        PruningSetup setup = PruningSetup.of(model.net(), c);
-        BatchAssembler assembler = ImageTable.assembler(c);
-        int maxImages = c.getInt("sensitivity.max-images");
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, s.model());
+        PruningSetup setup = PruningSetup.of(model.net(), s.selection());
+        BatchAssembler assembler = s.data().assembler();
         String modelHash = model.record().sha256();
-        // restored points differ from plain ones: how they were restored is part of the data key (the
-        // tag "ridge held-out" keeps rows refitted with the earlier fixed ridge from being reused)
-        int recalibrationImages = PruningSetup.recalibrationImageCount(c);
-        int reconstructionImages = PruningSetup.reconstructionImageCount(c);
-        String dataKey = ModelFiles.sha256((ctx.inputSignature("prepare-data") + "|" + maxImages + "|"
-                + assembler.normalization() + (recalibrationImages == 0 ? "" : "|bn-recalibration " + recalibrationImages)
-                + (reconstructionImages == 0 ? "" : "|reconstruction " + reconstructionImages + " seed "
-                + c.getLong("run.seed") + " ridge held-out")).getBytes(StandardCharsets.UTF_8));
-        LabeledImages val = validation(ctx, assembler);
+        String dataKey = dataKey(ctx.inputSignature("prepare-data"), s, assembler);
+        LabeledImages val = SensitivityMeasurement.validationImages(ctx, assembler, s.sensitivity().maxImages());
 
         List<SensitivityMeasurement.Point> points = SensitivityMeasurement.measure(ctx, model.bytes(), modelHash, setup,
-                val, PruningSetup.restoration(ctx, assembler, c.getInt("sensitivity.batch-size")), assembler, ratios(c),
-                previousPoints(ctx, modelHash, dataKey));
+                val, PruningSetup.restoration(ctx, s.restoration(), assembler, s.sensitivity().batchSize()), assembler,
+                s.sensitivity(), previousPoints(ctx, modelHash, dataKey));
         double base = points.get(0).top1();
-        List<Row> rows = new ArrayList<>();
+        List<SensitivityTable.Point> rows = new ArrayList<>();
         for (SensitivityMeasurement.Point p : points) {
-            rows.add(RowFactory.create(modelHash, p.group(), p.size(), p.ratio(), p.kept(), setup.criterion().configName(),
-                    p.planKey(), dataKey, p.top1(), p.loss(), p.macs(), base, (base - p.top1()) / base, p.reused()));
+            rows.add(new SensitivityTable.Point(modelHash, p.group(), p.size(), p.ratio(), p.kept(),
+                    setup.criterion().configName(), p.planKey(), dataKey, p.top1(), p.loss(), p.macs(), base,
+                    (base - p.top1()) / base, p.reused()));
         }
-        Tables.write(ctx.spark(), ctx.output(TABLE), SCHEMA, rows);
+        SensitivityTable.TABLE.write(ctx, rows);
     }
 
-    /** The first {@code sensitivity.max-images} of the val split, in memory, to broadcast. */
-    static LabeledImages validation(StageContext ctx, BatchAssembler assembler) {
-        return ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("val"),
-                assembler.shape(), ctx.config().getInt("sensitivity.max-images"));
-    }
-
-    static List<Double> ratios(Config c) {
-        List<Double> ratios = c.getDoubleList("sensitivity.ratios");
-        for (double r : ratios) {
-            if (r <= 0 || r >= 1) {
-                throw new ConfigException("sensitivity.ratios: " + r + " is not a fraction in (0, 1)");
-            }
-        }
-        return ratios;
+    /**
+     * What a measured point depends on besides the model and its plan: the images it was scored on and
+     * how the pruned variant was restored. Recalibration runs in training mode, so its batch size is part
+     * of it; the tag "ridge held-out" keeps rows refitted with an earlier fixed ridge from being reused.
+     */
+    static String dataKey(String preparedData, Settings s, BatchAssembler assembler) {
+        RestorationSettings restoration = s.restoration();
+        String key = preparedData + "|" + s.sensitivity().maxImages() + "|" + assembler.normalization()
+                + (restoration.recalibrationImages() == 0 ? "" : "|bn-recalibration " + restoration.recalibrationImages()
+                + " batch " + s.sensitivity().batchSize())
+                + (restoration.reconstructionImages() == 0 ? "" : "|reconstruction " + restoration.reconstructionImages()
+                + " seed " + restoration.seed() + " ridge held-out");
+        return ModelFiles.sha256(key.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Points of the last completed run of this stage measured on the same model and data. */
     private static Map<SensitivityMeasurement.Key, SensitivityMeasurement.Point> previousPoints(
-            StageContext ctx, String modelHash, String dataKey) throws Exception {
+            StageContext<?> ctx, String modelHash, String dataKey) throws Exception {
         Map<SensitivityMeasurement.Key, SensitivityMeasurement.Point> points = new HashMap<>();
-        Path previous = new Path(ctx.run().stage("sensitivity"), TABLE);
-        if (ctx.run().completedSignature("sensitivity").isEmpty() || !ctx.run().fileSystem().exists(previous)) {
+        Path previous = ctx.run().stage(ctx.stageName());
+        if (ctx.run().completedSignature(ctx.stageName()).isEmpty()
+                || !ctx.run().fileSystem().exists(new Path(previous, SensitivityTable.TABLE.file()))) {
             return points;
         }
-        for (Row r : Tables.read(ctx.spark(), previous)
-                .where(col("model_sha256").equalTo(modelHash).and(col("data_key").equalTo(dataKey))).collectAsList()) {
-            SensitivityMeasurement.Point p = new SensitivityMeasurement.Point(r.getAs("group"), r.<Integer>getAs("size"),
-                    r.<Double>getAs("ratio"), r.<Integer>getAs("kept"), r.getAs("plan_key"), r.<Double>getAs("top1"),
-                    r.<Double>getAs("loss"), r.<Long>getAs("macs"), true);
+        for (SensitivityTable.Point r : SensitivityTable.TABLE.ofModel(ctx.spark(), previous, modelHash, dataKey)) {
+            SensitivityMeasurement.Point p = new SensitivityMeasurement.Point(r.group(), r.size(), r.ratio(), r.kept(),
+                    r.planKey(), r.top1(), r.loss(), r.macs(), true);
             points.put(p.key(), p);
         }
         return points;
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
+        report.heading("Sensitivity (`" + stage + "`)").image(stage + ".png", "sensitivity curves",
+                SensitivityChart.png(SensitivityTable.TABLE.sorted(report.spark(), checkpoint)));
     }
 }

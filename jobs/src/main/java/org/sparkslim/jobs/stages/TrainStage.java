@@ -1,27 +1,39 @@
 package org.sparkslim.jobs.stages;
 
-import com.typesafe.config.Config;
 import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
-import org.sparkslim.compression.model.ModelFamily;
-import org.sparkslim.compression.model.WidthVector;
 import org.sparkslim.compression.runtime.OneDnn;
-import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.compression.train.TrainingRecipe;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
-import org.sparkslim.jobs.spark.ImageTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.ModelSettings;
+import org.sparkslim.jobs.settings.RecipeSettings;
+import org.sparkslim.jobs.training.ModelTraining;
 
 /**
  * Trains a zoo model from scratch (a baseline, or a teacher for later stages) with the benchmark
  * recipe, streaming the training split from Parquet. Writes {@code model.zip}, {@code models.parquet}
  * and {@code history.parquet} (one row per epoch).
  */
-public final class TrainStage implements Stage {
+public final class TrainStage implements Stage<TrainStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(TrainStage.class);
+
+    /** The model to build, the data, and the recipe with this stage's epochs, learning rate and penalty. */
+    public record Settings(ModelSettings model, DataSettings data, RecipeSettings recipe, int epochs,
+                           double learningRate, double bnScaleL1, long seed) {
+        TrainingRecipe trainingRecipe() {
+            return recipe.recipe(epochs, learningRate, seed).withBnScaleL1(bnScaleL1);
+        }
+    }
 
     @Override
     public String name() {
@@ -34,12 +46,14 @@ public final class TrainStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return List.of("data.image", "data.num-classes", "data.normalization", "model", "train", "run.seed");
+    public Settings settings(SettingsReader r) {
+        return new Settings(ModelSettings.read(r), DataSettings.read(r), RecipeSettings.read(r),
+                r.integer("train.epochs", Range.atLeast(1)), r.number("train.learning-rate", Range.POSITIVE),
+                r.number("train.bn-scale-l1", Range.NON_NEGATIVE), r.whole("run.seed"));
     }
 
     @Override
-    public List<String> inputs(Config config) {
+    public List<String> inputs(Settings settings) {
         return List.of("prepare-data");
     }
 
@@ -49,21 +63,20 @@ public final class TrainStage implements Stage {
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
+    public void run(StageContext<Settings> ctx) throws Exception {
         OneDnn.enable();
-        Config c = ctx.config();
-        ModelFamily family = ModelBuilding.family(c);
-        WidthVector widths = ModelBuilding.widths(c, family);
-        ImageShape shape = ImageTable.shape(c);
-        ComputationGraph net = family.build(family.spec(widths, shape, c.getInt("data.num-classes"), ctx.seed()));
-        ModelCost cost = ModelCost.of(net, shape);
-        LOG.info("{} {}: {} MACs, {} params", family.name(), widths, cost.macs(), cost.params());
-        double bnScaleL1 = c.getDouble("train.bn-scale-l1");
-        if (bnScaleL1 < 0) {
-            throw new ConfigException("train.bn-scale-l1 must be 0 (off) or positive, got " + bnScaleL1);
-        }
-        ModelTraining.trainAndWrite(ctx, net, ModelTraining.recipe(c, ctx.seed(), c.getInt("train.epochs"),
-                c.getDouble("train.learning-rate")).withBnScaleL1(bnScaleL1), null, null, family.name(),
-                widths.toString());
+        Settings s = ctx.settings();
+        ModelSettings model = s.model();
+        ComputationGraph net = model.family().build(model.family().spec(model.widths(), s.data().shape(),
+                s.data().numClasses(), s.seed()));
+        ModelCost cost = ModelCost.of(net, s.data().shape());
+        LOG.info("{} {}: {} MACs, {} params", model.family().name(), model.widths(), cost.macs(), cost.params());
+        ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), net, s.trainingRecipe(),
+                ModelTraining.Teaching.NONE, model.family().name(), model.widths().toString());
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        ModelTraining.reportHistory(report, stage, checkpoint);
     }
 }

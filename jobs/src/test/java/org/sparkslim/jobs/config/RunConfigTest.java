@@ -58,7 +58,7 @@ class RunConfigTest {
                 () -> RunConfig.load(write("train.epochs = 2.5\n"), List.of("finetune.epochs=1.5")));
         assertTrue(e.getMessage().contains("'train.epochs'") && e.getMessage().contains("'finetune.epochs'")
                 && e.getMessage().contains("expected a whole number"), e.getMessage());
-        Config c = RunConfig.load(null, List.of("train.epochs=3.0", "train.learning-rate=0.05", "finetune.epochs=2",
+        Config c = RunConfig.load(List.of(), List.of("train.epochs=3.0", "train.learning-rate=0.05", "finetune.epochs=2",
                 "model.width-multiplier=0.5", "distill.temperature=2.5"));
         assertEquals(0.5, c.getDouble("model.width-multiplier"), 1e-12, "its default 1.0 is not a count");
         assertEquals(2.5, c.getDouble("distill.temperature"), 1e-12, "nor is 4.0");
@@ -69,22 +69,22 @@ class RunConfigTest {
     @Test
     void overridesAreValidatedToo() {
         ConfigException e = assertThrows(ConfigException.class,
-                () -> RunConfig.load(null, List.of("evaluate.batchsize=64")));
+                () -> RunConfig.load(List.of(), List.of("evaluate.batchsize=64")));
         assertTrue(e.getMessage().contains("--set evaluate.batchsize"), e.getMessage());
         assertTrue(e.getMessage().contains("did you mean 'evaluate.batch-size'"), e.getMessage());
-        assertThrows(ConfigException.class, () -> RunConfig.load(null, List.of("no-equals-sign")));
+        assertThrows(ConfigException.class, () -> RunConfig.load(List.of(), List.of("no-equals-sign")));
     }
 
     @Test
     void freeFormSectionsTakeAnyKey() {
-        Config c = RunConfig.load(null, List.of("model.widths.stage1=8", "spark.conf.\"spark.executor.memory\"=4g"));
+        Config c = RunConfig.load(List.of(), List.of("model.widths.stage1=8", "spark.conf.\"spark.executor.memory\"=4g"));
         assertEquals(8, c.getInt("model.widths.stage1"));
     }
 
     @Test
     void aNullDefaultIsUnsetUntilGiven() {
-        assertTrue(RunConfig.load(null, List.of()).getIsNull("finetune.seed"));
-        assertEquals(7, RunConfig.load(null, List.of("finetune.seed=7")).getLong("finetune.seed"));
+        assertTrue(RunConfig.load(List.of(), List.of()).getIsNull("finetune.seed"));
+        assertEquals(7, RunConfig.load(List.of(), List.of("finetune.seed=7")).getLong("finetune.seed"));
     }
 
     @Test

@@ -12,7 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkslim.jobs.pipeline.Pipeline;
-import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.pipeline.StageInstance;
 import org.sparkslim.jobs.stages.Stages;
 
 /** The configs in the repository's conf/ directory are what users start from: each must load as it is. */
@@ -31,11 +31,11 @@ class ShippedConfigsTest {
     @MethodSource("shippedConfigs")
     void loadsAndWiresItsStages(Path file) {
         Config config = RunConfig.load(file, List.of());
-        List<Stage> stages = new Pipeline(Stages.all(), "test").plan(config);
+        List<StageInstance<?>> stages = new Pipeline(Stages.all(), "test").plan(config);
         assertFalse(stages.isEmpty(), file + " runs no stage");
         List<String> run = config.getStringList("pipeline.stages");
-        for (Stage stage : stages) {
-            for (String input : stage.inputs(config)) {
+        for (StageInstance<?> stage : stages) {
+            for (String input : stage.inputs()) {
                 assertTrue(input.contains("/") || run.contains(input),
                         file + ": stage " + stage.name() + " reads " + input + ", which the pipeline does not run");
             }

@@ -53,7 +53,7 @@ class PipelineTest {
     Config config(String... overrides) {
         List<String> all = new ArrayList<>(List.of("run.dir=\"" + dir + "\"", "pipeline.stages=[prepare-data, train, evaluate]"));
         all.addAll(List.of(overrides));
-        return RunConfig.load(null, all);
+        return RunConfig.load(List.of(), all);
     }
 
     List<String> ran(List<StageOutcome> outcomes) {
@@ -119,7 +119,8 @@ class PipelineTest {
         ConfigException e = assertThrows(ConfigException.class,
                 () -> pipeline.run(spark, config("pipeline.stages=[train]"), null));
         assertTrue(e.getMessage().contains("'prepare-data'"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> pipeline.plan(config("pipeline.stages=[trian]")));
+        ConfigException unknown = assertThrows(ConfigException.class, () -> pipeline.plan(config("pipeline.stages=[trian]")));
+        assertTrue(unknown.getMessage().contains("did you mean 'train'"), unknown.getMessage());
         assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), "nope"));
     }
 }

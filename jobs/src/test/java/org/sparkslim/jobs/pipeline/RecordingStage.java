@@ -1,22 +1,25 @@
 package org.sparkslim.jobs.pipeline;
 
-import com.typesafe.config.Config;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
+import org.sparkslim.jobs.config.SettingsReader;
 
-/** A test stage that writes one text file, reads its inputs' files, and records each run. */
-class RecordingStage implements Stage {
+/**
+ * A test stage that reads whole config sections, writes one text file, reads its inputs' files, and
+ * records each run.
+ */
+class RecordingStage implements Stage<List<String>> {
     final String name;
-    final List<String> configPaths;
+    final List<String> sections;
     final List<String> inputs;
     final List<String> runs = new ArrayList<>();
     RuntimeException failWith;
 
-    RecordingStage(String name, List<String> configPaths, List<String> inputs) {
+    RecordingStage(String name, List<String> sections, List<String> inputs) {
         this.name = name;
-        this.configPaths = configPaths;
+        this.sections = sections;
         this.inputs = inputs;
     }
 
@@ -31,13 +34,14 @@ class RecordingStage implements Stage {
     }
 
     @Override
-    public List<String> configPaths() {
-        return configPaths;
+    public List<String> settings(SettingsReader config) {
+        sections.forEach(config::object);
+        return inputs;
     }
 
     @Override
-    public List<String> inputs(Config config) {
-        return inputs;
+    public List<String> inputs(List<String> settings) {
+        return settings;
     }
 
     @Override
@@ -46,14 +50,14 @@ class RecordingStage implements Stage {
     }
 
     @Override
-    public void run(StageContext ctx) throws Exception {
-        StringBuilder text = new StringBuilder(name);
+    public void run(StageContext<List<String>> ctx) throws Exception {
+        StringBuilder text = new StringBuilder(ctx.stageName());
         for (String input : inputs) {
             text.append('<').append(new String(ctx.run().read(new Path(ctx.input(input), "out.txt")),
                     StandardCharsets.UTF_8));
         }
         ctx.run().writeText(ctx.output("out.txt"), text.toString());
-        runs.add(name);
+        runs.add(ctx.stageName());
         if (failWith != null) {
             throw failWith;
         }

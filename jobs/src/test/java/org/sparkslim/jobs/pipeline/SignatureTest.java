@@ -8,17 +8,21 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.config.SettingsReader;
 
 class SignatureTest {
-    static final Stage TRAIN = new RecordingStage("train", List.of("train", "model"), List.of("prepare-data"));
+    static final RecordingStage TRAIN = new RecordingStage("train", List.of("train", "model"), List.of("prepare-data"));
+
+    static StageInstance<?> train(Config c) {
+        return StageInstance.read("train", TRAIN, new SettingsReader(c, "train", "train"));
+    }
 
     static String sig(List<String> overrides, Map<String, String> inputs) {
-        Config c = RunConfig.load(null, overrides);
-        return Signature.of(TRAIN, c, inputs, "1.0");
+        return Signature.of(train(RunConfig.load(List.of(), overrides)), inputs, "1.0");
     }
 
     @Test
-    void dependsOnTheStagesOwnConfigSections() {
+    void dependsOnTheKeysTheStageRead() {
         Map<String, String> in = Map.of("prepare-data", "abc");
         String base = sig(List.of(), in);
         assertEquals(base, sig(List.of(), in), "deterministic");
@@ -30,9 +34,9 @@ class SignatureTest {
 
     @Test
     void dependsOnInputsAndCodeVersion() {
-        Config c = RunConfig.load(null, List.of());
-        String base = Signature.of(TRAIN, c, Map.of("prepare-data", "abc"), "1.0");
-        assertNotEquals(base, Signature.of(TRAIN, c, Map.of("prepare-data", "abd"), "1.0"));
-        assertNotEquals(base, Signature.of(TRAIN, c, Map.of("prepare-data", "abc"), "1.1"));
+        StageInstance<?> stage = train(RunConfig.load(List.of(), List.of()));
+        String base = Signature.of(stage, Map.of("prepare-data", "abc"), "1.0");
+        assertNotEquals(base, Signature.of(stage, Map.of("prepare-data", "abd"), "1.0"));
+        assertNotEquals(base, Signature.of(stage, Map.of("prepare-data", "abc"), "1.1"));
     }
 }

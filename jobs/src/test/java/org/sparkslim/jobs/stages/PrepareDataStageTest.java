@@ -12,24 +12,22 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.sparkslim.compression.data.InvalidDataException;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
-import org.sparkslim.compression.model.ModelFiles;
-import org.sparkslim.compression.runtime.OneDnn;
-import org.sparkslim.jobs.spark.ExecutorModels;
-import org.sparkslim.compression.model.ModelFamily;
-import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.data.InvalidDataException;
+import org.sparkslim.compression.model.ModelFamily;
+import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
+import org.sparkslim.jobs.spark.BroadcastModel;
 
 /** Users' own Parquet data: accepted as configured, refused with the file and column named when it is not. */
 class PrepareDataStageTest {
@@ -74,7 +72,7 @@ class PrepareDataStageTest {
                 "data.columns.id=key", "data.columns.label=cls", "data.columns.image=pixels",
                 "data.image.height=4", "data.image.width=4", "data.num-classes=3"));
         o.addAll(List.of(overrides));
-        new Pipeline(Stages.all(), "test").run(spark, RunConfig.load(null, o), null);
+        new Pipeline(Stages.all(), "test").run(spark, RunConfig.load(List.of(), o), null);
     }
 
     @Test
@@ -116,15 +114,14 @@ class PrepareDataStageTest {
         assertTrue(e.getMessage().contains(missing), e.getMessage());
     }
 
-    /** Executors must run with oneDNN too: the model copies ExecutorModels makes use the helpers. */
+    /** Executors must run with oneDNN too: the broadcast model's copies use the helpers. */
     @Test
     void executorModelCopiesUseTheOneDnnHelpers() {
         ModelFamily f = ModelZoo.family("vgg");
         byte[] bytes = ModelFiles.toBytes(f.build(f.spec(f.baseWidths().scaled(0.25), new ImageShape(1, 28, 28), 10, 1)));
-        Broadcast<byte[]> model = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(bytes);
-        String hash = ModelFiles.sha256(bytes);
+        BroadcastModel model = BroadcastModel.of(spark, bytes, ModelFiles.sha256(bytes));
         List<Boolean> perTask = spark.range(0, 2, 1, 2).javaRDD().mapPartitions(it -> {
-            ComputationGraph net = ExecutorModels.get(model, hash);
+            ComputationGraph net = model.local();
             net.outputSingle(false, Nd4j.rand(DataType.FLOAT, 1, 1, 28, 28));
             return List.of(OneDnn.convolutionsUseOneDnn(net)).iterator();
         }).collect();

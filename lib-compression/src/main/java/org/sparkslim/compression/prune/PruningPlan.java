@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -76,6 +78,32 @@ public record PruningPlan(String criterion, List<GroupPlan> groups, List<String>
 
     public GroupPlan group(String name) {
         return groups.stream().filter(g -> g.group().equals(name)).findFirst().orElse(null);
+    }
+
+    /**
+     * This plan followed by {@code next}, which was made for the network this plan produces: one plan
+     * for the original network that keeps the channels both keep and removes the blocks either removes.
+     * Replaying it gives the network that replaying both in turn gives.
+     */
+    public PruningPlan then(PruningPlan next) {
+        Map<String, GroupPlan> composed = new LinkedHashMap<>();
+        groups.forEach(g -> composed.put(g.group(), g));
+        for (GroupPlan later : next.groups) {
+            GroupPlan first = composed.get(later.group());
+            if (first == null) {
+                composed.put(later.group(), later);
+                continue;
+            }
+            if (later.size() != first.kept().length) {
+                throw new IllegalArgumentException("group '" + later.group() + "' has " + first.kept().length
+                        + " channels after the first plan, but the next plan was made for " + later.size());
+            }
+            int[] kept = Arrays.stream(later.kept()).map(i -> first.kept()[i]).toArray();
+            composed.put(later.group(), new GroupPlan(later.group(), first.size(), kept));
+        }
+        List<String> blocks = new ArrayList<>(removedBlocks);
+        next.removedBlocks.stream().filter(b -> !blocks.contains(b)).forEach(blocks::add);
+        return new PruningPlan(next.criterion, new ArrayList<>(composed.values()), blocks);
     }
 
     /**

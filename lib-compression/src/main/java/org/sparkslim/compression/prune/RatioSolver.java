@@ -60,8 +60,8 @@ public final class RatioSolver {
     /**
      * @param curves for each group, its measured points (ratio, drop), any order; (0, 0) is implied
      */
-    public Solution fromSensitivity(Map<String, List<double[]>> curves, double targetReduction, double tolerance) {
-        double maxDrop = curves.values().stream().flatMap(List::stream).mapToDouble(p -> p[1]).max().orElse(0);
+    public Solution fromSensitivity(SensitivityCurves curves, double targetReduction, double tolerance) {
+        double maxDrop = curves.maxDrop();
         return bisect("drop threshold", targetReduction, tolerance, 0, Math.max(maxDrop, 1e-9) * 1.001,
                 threshold -> thresholdRatios(curves, threshold));
     }
@@ -78,19 +78,19 @@ public final class RatioSolver {
      *
      * @param curves for each group, its measured points (ratio, drop), any order; (0, 0) is implied
      */
-    public Solution greedyFromSensitivity(Map<String, List<double[]>> curves, double targetReduction,
+    public Solution greedyFromSensitivity(SensitivityCurves curves, double targetReduction,
                                           double tolerance) {
         checkTarget(targetReduction);
         double low = targetReduction * (1 - tolerance);
         double high = targetReduction * (1 + tolerance);
-        List<Unit> units = units().stream().filter(u -> curves.containsKey(u.name())).toList();
+        List<Unit> units = units().stream().filter(u -> curves.has(u.name())).toList();
         Map<String, Integer> kept = new LinkedHashMap<>();
         units.forEach(u -> kept.put(u.name(), u.size()));
         Solution current = solution(ratiosOf(units, kept));
         while (current.reduction() < low) {
             List<Step> steps = new ArrayList<>();
             for (Unit u : units) {
-                List<double[]> curve = curves.get(u.name());
+                List<SensitivityCurves.Point> curve = curves.curve(u.name());
                 int width = kept.get(u.name());
                 int next = nextWidth(u.allowedWidths(), width);
                 if (next == width || 1 - next / (double) u.size() > maxRatio(curve)) {
@@ -163,41 +163,45 @@ public final class RatioSolver {
         return ratios;
     }
 
-    private static double maxRatio(List<double[]> curve) {
-        return curve.stream().mapToDouble(p -> p[0]).max().orElse(0) + 1e-9;
+    private static double maxRatio(List<SensitivityCurves.Point> curve) {
+        return curve.stream().mapToDouble(SensitivityCurves.Point::ratio).max().orElse(0) + 1e-9;
     }
 
     /** The drop at {@code ratio} on the curve's running maximum, linear between points, (0, 0) implied. */
-    static double dropAt(List<double[]> curve, double ratio) {
-        double[][] points = curve.stream().sorted((a, b) -> Double.compare(a[0], b[0])).toArray(double[][]::new);
+    static double dropAt(List<SensitivityCurves.Point> curve, double ratio) {
+        List<SensitivityCurves.Point> points = sorted(curve);
         double prevRatio = 0;
         double prevDrop = 0;
-        for (double[] p : points) {
-            double drop = Math.max(prevDrop, p[1]);
-            if (ratio <= p[0]) {
-                return p[0] == prevRatio ? drop
-                        : prevDrop + (drop - prevDrop) * (ratio - prevRatio) / (p[0] - prevRatio);
+        for (SensitivityCurves.Point p : points) {
+            double drop = Math.max(prevDrop, p.drop());
+            if (ratio <= p.ratio()) {
+                return p.ratio() == prevRatio ? drop
+                        : prevDrop + (drop - prevDrop) * (ratio - prevRatio) / (p.ratio() - prevRatio);
             }
-            prevRatio = p[0];
+            prevRatio = p.ratio();
             prevDrop = drop;
         }
         return prevDrop;
     }
 
+    private static List<SensitivityCurves.Point> sorted(List<SensitivityCurves.Point> curve) {
+        return curve.stream().sorted(Comparator.comparingDouble(SensitivityCurves.Point::ratio)).toList();
+    }
+
     /** The largest ratio whose interpolated drop stays at or below {@code threshold}. */
-    static double ratioAt(List<double[]> curve, double threshold) {
-        double[][] points = curve.stream().sorted((a, b) -> Double.compare(a[0], b[0])).toArray(double[][]::new);
+    static double ratioAt(List<SensitivityCurves.Point> curve, double threshold) {
+        List<SensitivityCurves.Point> points = sorted(curve);
         double prevRatio = 0;
         double prevDrop = 0;
-        for (double[] p : points) {
-            if (p[1] > threshold) {
-                if (p[1] == prevDrop) {
+        for (SensitivityCurves.Point p : points) {
+            if (p.drop() > threshold) {
+                if (p.drop() == prevDrop) {
                     return prevRatio;
                 }
-                return prevRatio + (p[0] - prevRatio) * (threshold - prevDrop) / (p[1] - prevDrop);
+                return prevRatio + (p.ratio() - prevRatio) * (threshold - prevDrop) / (p.drop() - prevDrop);
             }
-            prevRatio = p[0];
-            prevDrop = Math.max(prevDrop, p[1]);
+            prevRatio = p.ratio();
+            prevDrop = Math.max(prevDrop, p.drop());
         }
         return prevRatio;
     }
@@ -208,14 +212,14 @@ public final class RatioSolver {
         return ratios;
     }
 
-    private Map<String, Double> thresholdRatios(Map<String, List<double[]>> curves, double threshold) {
+    private Map<String, Double> thresholdRatios(SensitivityCurves curves, double threshold) {
         Map<String, Double> ratios = new LinkedHashMap<>();
         for (ChannelGroup g : builder.prunable()) {
-            List<double[]> curve = curves.get(g.name());
+            List<SensitivityCurves.Point> curve = curves.curve(g.name());
             ratios.put(g.name(), curve == null ? 0.0 : ratioAt(curve, threshold));
         }
         for (ResidualBlock b : builder.removableBlocks()) {
-            List<double[]> curve = curves.get(b.name());
+            List<SensitivityCurves.Point> curve = curves.curve(b.name());
             ratios.put(b.name(), curve != null && dropAt(curve, 1) <= threshold ? 1.0 : 0.0);
         }
         return ratios;

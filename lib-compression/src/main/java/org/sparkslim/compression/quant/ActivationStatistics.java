@@ -7,13 +7,14 @@ import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.sparkslim.compression.util.Mergeable;
 
 /**
  * What calibration learns about each quantized tensor over a set of batches: a histogram of absolute
  * values (for the clipping calibrators) and the mean of the per-batch abs max (what a {@code dynamic}
  * quantizer saw on a typical batch). Mergeable, so Spark tasks can each observe a partition.
  */
-public final class ActivationStatistics implements Serializable {
+public final class ActivationStatistics implements Mergeable<ActivationStatistics>, Serializable {
     private final int bins;
     private final Map<String, Histogram> histograms = new LinkedHashMap<>();
     private final Map<String, double[]> batchMaxima = new LinkedHashMap<>(); // tensor -> {sum, batches}
@@ -41,6 +42,7 @@ public final class ActivationStatistics implements Serializable {
         }
     }
 
+    @Override
     public ActivationStatistics merge(ActivationStatistics other) {
         other.histograms.forEach((t, h) -> histograms.merge(t, h, Histogram::merge));
         other.batchMaxima.forEach((t, m) -> batchMaxima.merge(t, m, (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]}));

@@ -33,9 +33,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
-import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
-import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.model.TestNetworks;
 
 class PrunerTest {
@@ -334,6 +332,24 @@ class PrunerTest {
         assertFalse(skipped.group("conv").prunable());
         assertTrue(skipped.group("conv").pinnedBy().contains("lrn"));
         assertTrue(skipped.group("conv2").prunable());
+    }
+
+    /** Two plans in turn (as iterative pruning makes them) replay as one plan on the original network. */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "mobilenetv2"})
+    void planFollowedByAnotherComposesIntoOne(String family) {
+        ComputationGraph net = TestNetworks.zoo(family);
+        PruningPlan first = randomPlan(ChannelGraph.of(net), 1);
+        ComputationGraph once = Pruner.apply(net, first);
+        PruningPlan second = randomPlan(ChannelGraph.of(once), 2);
+        ComputationGraph twice = Pruner.apply(once, second);
+
+        PruningPlan composed = first.then(second);
+        ComputationGraph direct = Pruner.apply(net, composed);
+        assertEquals(twice.params(), direct.params(), "the same weights, sliced once instead of twice");
+        assertEquals(ModelCost.of(twice, SHAPE).macs(), ModelCost.of(direct, SHAPE).macs());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> second.then(first));
+        assertTrue(e.getMessage().contains("channels after the first plan"), e.getMessage());
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.sparkslim.compression.prune;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -12,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.TestNetworks;
+import org.sparkslim.compression.prune.SensitivityCurves.Point;
 
 class RatioSolverTest {
     static RatioSolver solver(ComputationGraph net, PlanBuilder[] out) {
@@ -53,7 +53,7 @@ class RatioSolverTest {
 
     @Test
     void interpolatesTheLargestRatioUnderTheThreshold() {
-        List<double[]> curve = List.of(new double[] {0.2, 0.01}, new double[] {0.4, 0.03}, new double[] {0.6, 0.2});
+        List<Point> curve = List.of(new Point(0.2, 0.01), new Point(0.4, 0.03), new Point(0.6, 0.2));
         assertEquals(0.3, RatioSolver.ratioAt(curve, 0.02), 1e-12);
         assertEquals(0.1, RatioSolver.ratioAt(curve, 0.005), 1e-12);
         assertEquals(0.6, RatioSolver.ratioAt(curve, 0.5), 1e-12);
@@ -64,11 +64,11 @@ class RatioSolverTest {
         ComputationGraph net = TestNetworks.zoo("vgg");
         PlanBuilder[] builder = new PlanBuilder[1];
         RatioSolver solver = solver(net, builder);
-        Map<String, List<double[]>> curves = new HashMap<>();
+        SensitivityCurves curves = new SensitivityCurves();
         for (ChannelGroup g : builder[0].prunable()) {
             double steepness = g.name().equals("conv1") ? 1.0 : 0.05;
-            curves.put(g.name(), List.of(new double[] {0.3, 0.3 * steepness}, new double[] {0.6, 0.6 * steepness},
-                    new double[] {0.9, 0.9 * steepness}));
+            curves.add(g.name(), List.of(new Point(0.3, 0.3 * steepness), new Point(0.6, 0.6 * steepness),
+                    new Point(0.9, 0.9 * steepness)));
         }
         RatioSolver.Solution s = solver.fromSensitivity(curves, 0.5, 0.01);
         assertEquals(0.5, s.reduction(), 0.005);
@@ -77,25 +77,25 @@ class RatioSolverTest {
 
     @Test
     void dropsFollowTheCurvesRunningMaximum() {
-        List<double[]> curve = List.of(new double[] {0.5, 0.04}, new double[] {0.25, 0.02}, new double[] {0.75, 0.01});
+        List<Point> curve = List.of(new Point(0.5, 0.04), new Point(0.25, 0.02), new Point(0.75, 0.01));
         assertEquals(0.01, RatioSolver.dropAt(curve, 0.125), 1e-12);
         assertEquals(0.03, RatioSolver.dropAt(curve, 0.375), 1e-12);
         assertEquals(0.04, RatioSolver.dropAt(curve, 0.75), 1e-12, "a lower drop further on does not undo the maximum");
     }
 
     /** Curves where conv1 and the last conv are steep, the rest shallow (drop = steepness * ratio). */
-    private static Map<String, List<double[]>> curves(PlanBuilder builder, Map<String, Double> steepness) {
-        Map<String, List<double[]>> curves = new HashMap<>();
+    private static SensitivityCurves curves(PlanBuilder builder, Map<String, Double> steepness) {
+        SensitivityCurves curves = new SensitivityCurves();
         for (ChannelGroup g : builder.prunable()) {
             double k = steepness.getOrDefault(g.name(), 0.05);
-            curves.put(g.name(), java.util.stream.IntStream.rangeClosed(1, 9)
-                    .mapToObj(i -> new double[] {i / 10.0, k * i / 10.0}).toList());
+            curves.add(g.name(), java.util.stream.IntStream.rangeClosed(1, 9)
+                    .mapToObj(i -> new Point(i / 10.0, k * i / 10.0)).toList());
         }
         return curves;
     }
 
-    private static double predictedDrop(Map<String, List<double[]>> curves, RatioSolver.Solution s) {
-        return s.ratios().entrySet().stream().mapToDouble(e -> RatioSolver.dropAt(curves.get(e.getKey()), e.getValue())).sum();
+    private static double predictedDrop(SensitivityCurves curves, RatioSolver.Solution s) {
+        return s.ratios().entrySet().stream().mapToDouble(e -> RatioSolver.dropAt(curves.curve(e.getKey()), e.getValue())).sum();
     }
 
     @ParameterizedTest
@@ -120,7 +120,7 @@ class RatioSolverTest {
         PruningScope scope = new PruningScope(List.of("*"), List.of(), 16, 16);
         PlanBuilder[] builder = new PlanBuilder[1];
         RatioSolver solver = solver(net, scope, builder);
-        Map<String, List<double[]>> curves = curves(builder[0],
+        SensitivityCurves curves = curves(builder[0],
                 Map.of("stage3.block1.shortcut", 1.0, "stage2.block2.conv1", 0.5));
         RatioSolver.Solution greedy = solver.greedyFromSensitivity(curves, 0.45, 0.01);
         RatioSolver.Solution threshold = solver.fromSensitivity(curves, 0.45, 0.01);
@@ -135,18 +135,18 @@ class RatioSolverTest {
         ComputationGraph net = TestNetworks.zoo("vgg");
         PlanBuilder[] builder = new PlanBuilder[1];
         RatioSolver solver = solver(net, builder);
-        Map<String, List<double[]>> curves = new HashMap<>();
-        builder[0].prunable().forEach(g -> curves.put(g.name(), List.<double[]>of(new double[] {0.25, 0.0})));
+        SensitivityCurves curves = new SensitivityCurves();
+        builder[0].prunable().forEach(g -> curves.add(g.name(), List.<Point>of(new Point(0.25, 0.0))));
         RatioSolver.Solution s = solver.greedyFromSensitivity(curves, 0.5, 0.01);
         s.ratios().values().forEach(r -> assertTrue(r <= 0.25 + 1e-9, s.ratios().toString()));
         assertTrue(s.reduction() < 0.5, "the target is out of reach: " + s.reduction());
     }
 
     /** resnet20 in 16-channel steps with its removable blocks as candidates, one curve point each. */
-    private static Map<String, List<double[]>> blockCurves(PlanBuilder builder, Map<String, Double> blockDrops) {
-        Map<String, List<double[]>> curves = new HashMap<>(curves(builder, Map.of()));
-        builder.removableBlocks().forEach(b -> curves.put(b.name(),
-                List.<double[]>of(new double[] {1.0, blockDrops.getOrDefault(b.name(), 1.0)})));
+    private static SensitivityCurves blockCurves(PlanBuilder builder, Map<String, Double> blockDrops) {
+        SensitivityCurves curves = curves(builder, Map.of());
+        builder.removableBlocks().forEach(b -> curves.add(b.name(),
+                List.<Point>of(new Point(1.0, blockDrops.getOrDefault(b.name(), 1.0)))));
         return curves;
     }
 
@@ -156,7 +156,7 @@ class RatioSolverTest {
         PruningScope scope = new PruningScope(List.of("*"), List.of(), 16, 16, true);
         PlanBuilder[] builder = new PlanBuilder[1];
         RatioSolver solver = solver(net, scope, builder);
-        Map<String, List<double[]>> curves = blockCurves(builder[0],
+        SensitivityCurves curves = blockCurves(builder[0],
                 Map.of("stage1.block2.add", 0.001, "stage1.block3.add", 0.002));
         RatioSolver.Solution s = solver.greedyFromSensitivity(curves, 0.5, 0.01);
         assertEquals(List.of("stage1.block2.add", "stage1.block3.add"), s.plan().removedBlocks(), s.ratios().toString());

@@ -1,4 +1,4 @@
-package org.sparkslim.jobs.stages;
+package org.sparkslim.jobs.pruning;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,31 +14,37 @@ import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.ResidualBlock;
 import org.sparkslim.compression.prune.Restoration;
+import org.sparkslim.compression.prune.SensitivityCurves;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.settings.SensitivitySettings;
+import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
+import org.sparkslim.jobs.spark.ValidationImages;
+import org.sparkslim.jobs.tables.ImageTable;
+import org.sparkslim.jobs.tables.SensitivityTable;
 
 /**
  * Measures how one model's val top-1 responds to pruning each group alone at each ratio, and to
  * removing each removable residual block alone (on Spark, one task per point), reusing points
  * measured before for exactly the same pruning.
  */
-final class SensitivityMeasurement {
+public final class SensitivityMeasurement {
     private static final Logger LOG = LoggerFactory.getLogger(SensitivityMeasurement.class);
     /** The group name of the unpruned model's point. */
-    static final String BASELINE = "";
+    public static final String BASELINE = SensitivityTable.BASELINE;
 
     private SensitivityMeasurement() {
     }
 
     /** One measured point; {@code planKey} identifies the exact channels removed. */
-    record Point(String group, int size, double ratio, int kept, String planKey, double top1, double loss, long macs,
+    public record Point(String group, int size, double ratio, int kept, String planKey, double top1, double loss, long macs,
                  boolean reused) {
-        Key key() {
+        public Key key() {
             return new Key(group, planKey);
         }
     }
 
-    record Key(String group, String planKey) {
+    public record Key(String group, String planKey) {
     }
 
     /**
@@ -47,8 +53,8 @@ final class SensitivityMeasurement {
      *
      * @param restoration what is done to each variant before it is scored
      */
-    static List<Point> measure(StageContext ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
-                               Restoration restoration, BatchAssembler assembler, List<Double> ratios,
+    public static List<Point> measure(StageContext<?> ctx, byte[] model, String hash, PruningSetup setup, LabeledImages val,
+                               Restoration restoration, BatchAssembler assembler, SensitivitySettings settings,
                                Map<Key, Point> reusable) {
         List<Point> planned = new ArrayList<>();
         Map<Key, PruningPlan> plans = new HashMap<>();
@@ -56,7 +62,7 @@ final class SensitivityMeasurement {
         planned.add(new Point(BASELINE, 0, 0.0, 0, planKey(baseline), 0, 0, 0, false));
         plans.put(planned.get(0).key(), baseline);
         for (ChannelGroup group : setup.builder().prunable()) {
-            for (double ratio : ratios) {
+            for (double ratio : settings.ratios()) {
                 PruningPlan plan = setup.builder().plan(Map.of(group.name(), ratio));
                 PruningPlan.GroupPlan gp = plan.group(group.name());
                 Point p = new Point(group.name(), group.size(), ratio, gp == null ? group.size() : gp.kept().length,
@@ -83,8 +89,10 @@ final class SensitivityMeasurement {
                 tasks.size(), val.size(), planned.size() - tasks.size());
         long start = System.nanoTime();
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
-        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), model, hash, tasks, val, restoration,
-                assembler, ctx.config().getInt("sensitivity.batch-size"), ctx.config().getInt("sensitivity.threads-per-task"))) {
+        BroadcastModel broadcast = BroadcastModel.of(ctx.spark(), model, hash);
+        SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, restoration, assembler,
+                settings.batchSize(), settings.threadsPerTask());
+        for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), broadcast, tasks, scoring)) {
             PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
             fresh.put(new Key(r.group(), planKey(plan)), r);
         }
@@ -99,20 +107,25 @@ final class SensitivityMeasurement {
         return points;
     }
 
+    /** The first {@code maxImages} of the val split (0: all of it), in memory, to broadcast. */
+    public static LabeledImages validationImages(StageContext<?> ctx, BatchAssembler assembler, int maxImages) {
+        return ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/" + ImageTable.file("val"),
+                assembler.shape(), maxImages);
+    }
+
     /** Each group's (ratio, relative top-1 drop) points. */
-    static Map<String, List<double[]>> curves(List<Point> points) {
+    public static SensitivityCurves curves(List<Point> points) {
         double base = points.stream().filter(p -> p.group().equals(BASELINE)).findFirst().orElseThrow().top1();
-        Map<String, List<double[]>> curves = new HashMap<>();
+        SensitivityCurves curves = new SensitivityCurves();
         for (Point p : points) {
             if (!p.group().equals(BASELINE)) {
-                curves.computeIfAbsent(p.group(), g -> new ArrayList<>())
-                        .add(new double[] {PruneStage.removed(p.size(), p.kept()), (base - p.top1()) / base});
+                curves.add(p.group(), 1 - p.kept() / (double) p.size(), (base - p.top1()) / base);
             }
         }
         return curves;
     }
 
-    static String planKey(PruningPlan plan) {
+    public static String planKey(PruningPlan plan) {
         StringBuilder text = new StringBuilder();
         plan.groups().forEach(g -> text.append(g.group()).append(java.util.Arrays.toString(g.kept())).append(';'));
         // plans without removed blocks keep the keys they had before blocks could be removed

@@ -1,11 +1,7 @@
-package org.sparkslim.jobs.spark;
+package org.sparkslim.jobs.tables;
 
-import com.typesafe.config.Config;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.data.ImageShape;
-import org.sparkslim.compression.data.Normalization;
 
 /**
  * The schema of every prepared split ({@code prepare-data/<split>.parquet}):
@@ -30,15 +26,5 @@ public final class ImageTable {
 
     public static String file(String split) {
         return split + ".parquet";
-    }
-
-    public static ImageShape shape(Config config) {
-        return new ImageShape(config.getInt("data.image.channels"), config.getInt("data.image.height"),
-                config.getInt("data.image.width"));
-    }
-
-    public static BatchAssembler assembler(Config config) {
-        return new BatchAssembler(shape(config), config.getInt("data.num-classes"),
-                new Normalization(config.getDouble("data.normalization.mean"), config.getDouble("data.normalization.std")));
     }
 }

@@ -1,25 +1,25 @@
-package org.sparkslim.jobs.stages;
+package org.sparkslim.jobs.report;
 
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.sql.Row;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.sparkslim.jobs.tables.SensitivityTable;
 
 /**
  * The sensitivity curves as a PNG: val top-1 of the model against the ratio pruned, one line per
  * group, and one per removable residual block (to ratio 1).
  */
-final class SensitivityChart {
+public final class SensitivityChart {
     private SensitivityChart() {
     }
 
-    static byte[] png(List<Row> rows) throws IOException {
+    public static byte[] png(List<SensitivityTable.Point> points) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYChart chart = new XYChartBuilder().width(900).height(560).title("Sensitivity: val top-1 with one group pruned")
                 .xAxisTitle("fraction of the group's channels removed").yAxisTitle("val top-1 (%)").build();
@@ -27,15 +27,14 @@ final class SensitivityChart {
         chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0);
         Map<String, TreeMap<Double, Double>> curves = new TreeMap<>();
         double baseline = Double.NaN;
-        for (Row r : rows) {
-            String group = r.getAs("group");
-            if (group.equals(SensitivityStage.BASELINE)) {
-                baseline = r.<Double>getAs("top1");
+        for (SensitivityTable.Point p : points) {
+            if (p.baseline()) {
+                baseline = p.top1();
                 continue;
             }
             // a removed residual block is one point at ratio 1
-            String series = r.<Integer>getAs("size") == 1 && r.<Double>getAs("ratio") == 1.0 ? group + " (block)" : group;
-            curves.computeIfAbsent(series, g -> new TreeMap<>()).put(r.<Double>getAs("ratio"), 100 * r.<Double>getAs("top1"));
+            String series = p.size() == 1 && p.ratio() == 1.0 ? p.group() + " (block)" : p.group();
+            curves.computeIfAbsent(series, g -> new TreeMap<>()).put(p.ratio(), 100 * p.top1());
         }
         for (Map.Entry<String, TreeMap<Double, Double>> e : curves.entrySet()) {
             List<Double> x = new ArrayList<>(List.of(0.0));

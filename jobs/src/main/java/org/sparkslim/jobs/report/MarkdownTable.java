@@ -1,15 +1,15 @@
-package org.sparkslim.jobs.stages;
+package org.sparkslim.jobs.report;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** A Markdown table built row by row; numbers right-aligned. */
-final class MarkdownTable {
+public final class MarkdownTable {
     private final List<String> header;
     private final List<Boolean> numeric;
     private final List<List<String>> rows = new ArrayList<>();
 
-    MarkdownTable(String... columns) {
+    public MarkdownTable(String... columns) {
         header = List.of(columns);
         numeric = new ArrayList<>();
         for (String ignored : columns) {
@@ -17,7 +17,7 @@ final class MarkdownTable {
         }
     }
 
-    MarkdownTable row(Object... cells) {
+    public MarkdownTable row(Object... cells) {
         if (cells.length != header.size()) {
             throw new IllegalArgumentException(cells.length + " cells for " + header.size() + " columns");
         }

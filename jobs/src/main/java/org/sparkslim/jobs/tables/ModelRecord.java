@@ -1,4 +1,4 @@
-package org.sparkslim.jobs.spark;
+package org.sparkslim.jobs.tables;
 
 import java.io.Serializable;
 

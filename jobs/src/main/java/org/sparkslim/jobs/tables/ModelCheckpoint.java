@@ -1,7 +1,6 @@
-package org.sparkslim.jobs.spark;
+package org.sparkslim.jobs.tables;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
@@ -22,8 +21,8 @@ import org.sparkslim.jobs.pipeline.StageContext;
  * is refused rather than silently used.
  */
 public final class ModelCheckpoint {
-    public static final String TABLE = "models.parquet";
-    static final StructType SCHEMA = new StructType()
+    /** {@code models.parquet}: one row per model file of the checkpoint. */
+    public static final CheckpointTable<ModelRecord> TABLE = new CheckpointTable<>("models.parquet", new StructType()
             .add("name", DataTypes.StringType, false)
             .add("file", DataTypes.StringType, false)
             .add("sha256", DataTypes.StringType, false)
@@ -31,7 +30,19 @@ public final class ModelCheckpoint {
             .add("widths", DataTypes.StringType, false)
             .add("macs", DataTypes.LongType, false)
             .add("params", DataTypes.LongType, false)
-            .add("bytes", DataTypes.LongType, false);
+            .add("bytes", DataTypes.LongType, false)) {
+        @Override
+        protected Row toRow(ModelRecord r) {
+            return RowFactory.create(r.name(), r.file(), r.sha256(), r.family(), r.widths(), r.macs(), r.params(),
+                    r.bytes());
+        }
+
+        @Override
+        protected ModelRecord fromRow(Row r) {
+            return new ModelRecord(r.getAs("name"), r.getAs("file"), r.getAs("sha256"), r.getAs("family"),
+                    r.getAs("widths"), r.<Long>getAs("macs"), r.<Long>getAs("params"), r.<Long>getAs("bytes"));
+        }
+    };
 
     private ModelCheckpoint() {
     }
@@ -41,7 +52,7 @@ public final class ModelCheckpoint {
     }
 
     /** Writes one model file into the stage's output and returns its row. */
-    public static ModelRecord writeModel(StageContext ctx, String name, ComputationGraph net, String family,
+    public static ModelRecord writeModel(StageContext<?> ctx, String name, ComputationGraph net, String family,
                                          String widths, ImageShape input) throws IOException {
         byte[] bytes = ModelFiles.toBytes(net);
         String file = name + ".zip";
@@ -51,30 +62,20 @@ public final class ModelCheckpoint {
                 bytes.length);
     }
 
-    public static void writeTable(StageContext ctx, List<ModelRecord> records) {
-        List<Row> rows = new ArrayList<>();
-        for (ModelRecord r : records) {
-            rows.add(RowFactory.create(r.name(), r.file(), r.sha256(), r.family(), r.widths(), r.macs(), r.params(),
-                    r.bytes()));
-        }
-        Tables.write(ctx.spark(), ctx.output(TABLE), SCHEMA, rows);
+    public static void writeTable(StageContext<?> ctx, List<ModelRecord> records) {
+        TABLE.write(ctx, records);
     }
 
     public static List<ModelRecord> read(SparkSession spark, RunDirectory run, String stage) {
-        List<ModelRecord> records = new ArrayList<>();
-        for (Row r : Tables.read(spark, new Path(run.stage(stage), TABLE)).collectAsList()) {
-            records.add(new ModelRecord(r.getAs("name"), r.getAs("file"), r.getAs("sha256"), r.getAs("family"),
-                    r.getAs("widths"), r.<Long>getAs("macs"), r.<Long>getAs("params"), r.<Long>getAs("bytes")));
-        }
-        return records;
+        return TABLE.read(spark, run.stage(stage));
     }
 
     /** The one model of a stage's checkpoint (stages that produce one model call it "model"). */
-    public static Loaded loadSingle(StageContext ctx, String stage) throws IOException {
+    public static Loaded loadSingle(StageContext<?> ctx, String stage) throws IOException {
         ctx.input(stage);
         List<ModelRecord> records = read(ctx.spark(), ctx.run(), stage);
         if (records.size() != 1) {
-            throw new IOException("stage '" + stage + "' has " + records.size() + " models in " + TABLE
+            throw new IOException("stage '" + stage + "' has " + records.size() + " models in " + TABLE.file()
                     + "; expected exactly one");
         }
         return load(ctx.run(), stage, records.get(0));
@@ -86,7 +87,7 @@ public final class ModelCheckpoint {
         String hash = ModelFiles.sha256(bytes);
         if (!hash.equals(record.sha256())) {
             throw new IOException(file + ": content hash " + hash + " does not match " + record.sha256()
-                    + " recorded in " + TABLE + "; the checkpoint was modified after it was written");
+                    + " recorded in " + TABLE.file() + "; the checkpoint was modified after it was written");
         }
         return new Loaded(record, ModelFiles.fromBytes(bytes, file.toString()), bytes);
     }

@@ -1,0 +1,184 @@
+package org.sparkslim.jobs.training;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.Augmentation;
+import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.distill.FeatureHints;
+import org.sparkslim.compression.distill.SoftLabelDistillation;
+import org.sparkslim.compression.distill.TeacherLogits;
+import org.sparkslim.compression.prune.ChannelGraph;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.UnsupportedVertexException;
+import org.sparkslim.compression.runtime.OneDnn;
+import org.sparkslim.compression.train.EpochSummary;
+import org.sparkslim.compression.train.Trainer;
+import org.sparkslim.compression.train.TrainingRecipe;
+import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.TeacherSettings;
+import org.sparkslim.jobs.spark.SparkBatchSource;
+import org.sparkslim.jobs.tables.HistoryTable;
+import org.sparkslim.jobs.tables.ImageTable;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.PlanFiles;
+
+/**
+ * Trains a network on the prepared train split (validating on val after each epoch when configured)
+ * and writes the stage's {@code model.zip}, {@code models.parquet} and {@code history.parquet}.
+ * Shared by training from scratch and fine-tuning (optionally against a teacher's soft labels and
+ * features).
+ */
+public final class ModelTraining {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelTraining.class);
+
+    private ModelTraining() {
+    }
+
+    /** A trained network and its per-epoch history. */
+    public record Trained(ComputationGraph net, List<EpochSummary> history) {
+    }
+
+    /** Trains a copy of {@code net} and writes it as the stage's model, with its history. */
+    public static void trainAndWrite(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
+                              TrainingRecipe recipe, Teaching teaching, String family, String widths) throws Exception {
+        Trained trained = train(ctx, data, validateEachEpoch, net, recipe, teaching);
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained.net(), family, widths,
+                data.shape())));
+        writeHistory(ctx, trained.history());
+    }
+
+    /** What a student learns from a teacher besides its labels: soft labels, and maybe feature hints. */
+    public record Teaching(SoftLabelDistillation softLabels, FeatureHints hints) {
+        public static final Teaching NONE = new Teaching(null, null);
+    }
+
+    /**
+     * Soft labels from the teacher and, when {@code distill.hint-layers} names layers, feature hints for
+     * a student read from {@code studentStage}, from one load of the teacher.
+     */
+    public static Teaching teaching(StageContext<?> ctx, TeacherSettings teacher, String studentStage) throws IOException {
+        if (!teacher.present()) {
+            return Teaching.NONE;
+        }
+        ComputationGraph teacherNet = ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net();
+        SoftLabelDistillation softLabels = softLabels(teacher, teacherNet);
+        return new Teaching(softLabels, teacher.distill().hintLayers().isEmpty() ? null
+                : hints(ctx, teacher, teacherNet, softLabels, studentStage));
+    }
+
+    /** Soft labels from the teacher alone (no hints), for training that has no single student stage. */
+    public static Teaching softLabelsOnly(StageContext<?> ctx, TeacherSettings teacher) throws IOException {
+        return teacher.present()
+                ? new Teaching(softLabels(teacher, ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net()), null)
+                : Teaching.NONE;
+    }
+
+    private static SoftLabelDistillation softLabels(TeacherSettings teacher, ComputationGraph teacherNet) {
+        return new SoftLabelDistillation(new TeacherLogits(teacherNet), teacher.distill().temperature(),
+                teacher.distill().softLabelWeight());
+    }
+
+    /**
+     * Feature hints at the configured layers. When {@code studentStage} wrote a pruning plan, each layer's
+     * teacher activation is cut to the channels the plan kept there.
+     */
+    private static FeatureHints hints(StageContext<?> ctx, TeacherSettings teacher, ComputationGraph teacherNet,
+                                      SoftLabelDistillation softLabels, String studentStage) throws IOException {
+        PruningPlan plan = PlanFiles.read(ctx.run(), ctx.input(studentStage)).orElse(null);
+        ChannelGraph teacherGraph;
+        try {
+            teacherGraph = plan == null ? null : ChannelGraph.of(teacherNet, teacher.unsupported());
+        } catch (UnsupportedVertexException e) {
+            throw new ConfigException("finetune.teacher: " + e.getMessage(), e);
+        }
+        Map<String, int[]> channels = new LinkedHashMap<>();
+        for (String layer : teacher.distill().hintLayers()) {
+            try {
+                channels.put(layer, plan == null ? null : plan.keptChannels(teacherGraph, layer));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("distill.hint-layers: " + e.getMessage() + " (the plan of " + studentStage
+                        + ", over the teacher " + teacher.teacher() + ")");
+            }
+        }
+        try {
+            return new FeatureHints(softLabels.teacher(), channels, teacher.distill().hintWeight(), true);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("distill.hint-layers: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Trains a copy of {@code net} on the train split, learning from a teacher's soft labels and
+     * features when {@code teaching} has them; {@code net} itself is not changed.
+     */
+    public static Trained train(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
+                         TrainingRecipe recipe, Teaching teaching) {
+        OneDnn.enable();
+        BatchAssembler assembler = data.assembler();
+        String prepared = ctx.input("prepare-data").toString();
+        SparkBatchSource train = new SparkBatchSource(ctx.spark().read().parquet(prepared + "/" + ImageTable.file("train")),
+                assembler, recipe.batchSize(), recipe.augmentation(), true, recipe.seed(),
+                ctx.stageName() + ": streaming the train split");
+        SparkBatchSource val = validateEachEpoch
+                ? new SparkBatchSource(ctx.spark().read().parquet(prepared + "/" + ImageTable.file("val")), assembler, 512,
+                Augmentation.NONE, false, recipe.seed(), ctx.stageName() + ": scoring the val split")
+                : null;
+        Trainer trainer = new Trainer(recipe, assembler.numClasses());
+        ComputationGraph trained = trainer.prepare(net, train.size());
+        SoftLabelDistillation distillation = teaching.softLabels();
+        if (distillation == null) {
+            return new Trained(trained, trainer.fit(trained, train, val, null));
+        }
+        LOG.info(String.format("%s: learning from the teacher's soft labels at temperature %.3g (weight %.3g)"
+                        + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
+                distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
+        try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
+            FeatureHints hints = teaching.hints();
+            if (hints == null) {
+                return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, null));
+            }
+            LOG.info(String.format("%s: and from the teacher's features at %s (weight %.3g each)", ctx.stageName(),
+                    hints.layers(), hints.weight()));
+            ImageShape shape = assembler.shape();
+            InputType input = InputType.convolutional(shape.height(), shape.width(), shape.channels());
+            FeatureHints.Attached attached;
+            try {
+                attached = hints.attachTo(trained, input);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("distill.hint-layers: " + e.getMessage());
+            }
+            try (attached) {
+                return new Trained(trained, trainer.fit(attached.network(), train, hints::targets, val, null));
+            }
+        }
+    }
+
+    public static void writeHistory(StageContext<?> ctx, List<EpochSummary> history) {
+        HistoryTable.TABLE.write(ctx, history);
+    }
+
+    /** A training stage's report section: its history, epoch by epoch. */
+    public static void reportHistory(Report report, String stage, Path checkpoint) {
+        MarkdownTable table = new MarkdownTable("epoch", "train loss", "learning rate", "images/s", "seconds",
+                "val top-1 %", "val loss");
+        for (EpochSummary e : HistoryTable.TABLE.read(report.spark(), checkpoint)) {
+            table.row(e.epoch(), Report.decimal(e.trainLoss(), 4), Report.decimal(e.learningRate(), 5),
+                    Report.decimal(e.imagesPerSecond(), 0), Report.decimal(e.seconds(), 1),
+                    Double.isNaN(e.validationTop1()) ? "" : Report.percent(e.validationTop1()),
+                    Double.isNaN(e.validationLoss()) ? "" : Report.decimal(e.validationLoss(), 4));
+        }
+        report.heading("Training history of `" + stage + "`").table(table);
+    }
+}

@@ -1,0 +1,161 @@
+package org.sparkslim.jobs.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.stages.Stages;
+
+/**
+ * Settings are read and checked for every listed stage before any runs, a stage's signature covers
+ * exactly the keys its settings read, and a stage can appear twice under two names.
+ */
+class StageSettingsTest {
+    static final Pipeline PIPELINE = new Pipeline(Stages.all(), "test");
+
+    @TempDir
+    Path dir;
+
+    static List<StageInstance<?>> plan(String... overrides) {
+        return PIPELINE.plan(RunConfig.load(List.of(), List.of(overrides)));
+    }
+
+    static StageInstance<?> stage(List<StageInstance<?>> stages, String name) {
+        return stages.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void fiveWrongValuesInFiveSectionsAreReportedTogetherBeforeAnyStageRuns() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, sensitivity, prune, qat, ptq]",
+                "train.epochs=0", "sensitivity.ratios=[0.5, 1.5]", "prune.strategy=sensitivity",
+                "prune.allocation=gredy", "qat.activations=dynamik", "ptq.calibration=kll"));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("invalid config (5 faults)"), m);
+        assertTrue(m.contains("key 'train.epochs' (--set train.epochs): must be at least 1, got 0"), m);
+        assertTrue(m.contains("key 'sensitivity.ratios'") && m.contains("1.5 must be in (0, 1)"), m);
+        assertTrue(m.contains("key 'prune.allocation'") && m.contains("did you mean 'greedy'"), m);
+        assertTrue(m.contains("key 'qat.activations'") && m.contains("dynamik"), m);
+        assertTrue(m.contains("key 'ptq.calibration'") && m.contains("kll"), m);
+    }
+
+    @Test
+    void crossKeyRulesAndUnknownStagesAreConfigFaults() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, prune, evalute]", "prune.target-macs-reduction=1.5"));
+        assertTrue(e.getMessage().contains("key 'prune.target-macs-reduction' (--set prune.target-macs-reduction): "
+                + "must be in (0, 1), got 1.5"), e.getMessage());
+        assertTrue(e.getMessage().contains("unknown stage 'evalute' (did you mean 'evaluate'?)"), e.getMessage());
+    }
+
+    @Test
+    void aStageReadsOnlyWhatItsChoicesNeed() {
+        StageInstance<?> uniform = stage(plan("pipeline.stages=[prune]"), "prune");
+        assertFalse(uniform.keysRead().containsKey("prune.allocation"), "uniform pruning allocates nothing");
+        assertFalse(uniform.keysRead().containsKey("prune.plan-from"));
+        StageInstance<?> replay = stage(plan("pipeline.stages=[prune]", "prune.strategy=plan",
+                "prune.plan-from=runs/x/prune"), "prune");
+        assertFalse(replay.keysRead().containsKey("prune.target-macs-reduction"), "a replayed plan has its own target");
+        assertTrue(replay.keysRead().containsKey("prune.plan-from"));
+    }
+
+    @Test
+    void keysAStageReadsThroughSharedSettingsAreInItsSignature() {
+        // fine-tuning with feature hints reads the teacher's channel graph
+        StageInstance<?> finetune = stage(plan("pipeline.stages=[finetune]", "finetune.teacher=train",
+                "distill.hint-layers=[block5.pw.bn]"), "finetune");
+        assertTrue(finetune.keysRead().containsKey("prune.unsupported-vertices"), finetune.keysRead().keySet().toString());
+        // pruning that restores its model assembles batches: classes and normalization matter
+        StageInstance<?> prune = stage(plan("pipeline.stages=[prune]", "prune.bn-recalibration-images=500"), "prune");
+        assertTrue(prune.keysRead().containsKey("data.num-classes"));
+        assertTrue(prune.keysRead().containsKey("data.normalization.std"));
+
+        String base = Signature.of(prune, Map.of(), "1");
+        StageInstance<?> skip = stage(plan("pipeline.stages=[prune]", "prune.bn-recalibration-images=500",
+                "prune.unsupported-vertices=skip"), "prune");
+        assertNotEquals(base, Signature.of(skip, Map.of(), "1"));
+        StageInstance<?> other = stage(plan("pipeline.stages=[prune]", "prune.bn-recalibration-images=500",
+                "evaluate.batch-size=7", "qat.epochs=9"), "prune");
+        assertEquals(base, Signature.of(other, Map.of(), "1"), "keys it does not read do not matter");
+    }
+
+    /**
+     * What makes the signature cover everything a stage reads: stages see their typed settings, never
+     * the config, so every key they use went through the reader that records it.
+     */
+    @Test
+    void stagesCannotReadTheConfigBehindTheirSettings() throws IOException {
+        for (Method m : StageContext.class.getMethods()) {
+            assertFalse(Config.class.isAssignableFrom(m.getReturnType()), "StageContext." + m.getName() + " returns Config");
+        }
+        List<String> readers = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(Path.of("src/main/java/org/sparkslim/jobs/stages"))) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+                if (Files.readString(f).contains("import com.typesafe.config.")) {
+                    readers.add(f.getFileName().toString());
+                }
+            }
+        }
+        assertEquals(List.of(), readers, "stages that read the config directly");
+    }
+
+    @Test
+    void aRepeatedStageHasItsOwnSectionWithTheStagesDefaults() {
+        List<StageInstance<?>> stages = plan("pipeline.stages=[prepare-data, train, finetune, finetune-2]",
+                "finetune-2.type=finetune", "finetune-2.model=finetune", "finetune-2.epochs=2");
+        StageInstance<?> second = stage(stages, "finetune-2");
+        assertTrue(second.stage() instanceof org.sparkslim.jobs.stages.FinetuneStage);
+        assertEquals(List.of("prepare-data", "finetune"), second.inputs());
+        assertEquals("2", second.keysRead().get("finetune-2.epochs"));
+        assertEquals("0.01", second.keysRead().get("finetune-2.learning-rate"), "the defaults of finetune");
+        assertFalse(second.keysRead().containsKey("finetune.epochs"));
+        assertNotEquals(Signature.of(stage(stages, "finetune"), Map.of(), "1"), Signature.of(second, Map.of(), "1"));
+
+        ConfigException typo = assertThrows(ConfigException.class, () -> RunConfig.load(List.of(),
+                List.of("finetune-2.type=finetune", "finetune-2.epoch=2")));
+        assertTrue(typo.getMessage().contains("unknown key 'finetune-2.epoch'")
+                && typo.getMessage().contains("did you mean 'finetune-2.epochs'"), typo.getMessage());
+        ConfigException twice = assertThrows(ConfigException.class, () -> plan("pipeline.stages=[train, train]"));
+        assertTrue(twice.getMessage().contains("train-2 { type = train }"), twice.getMessage());
+        ConfigException badType = assertThrows(ConfigException.class, () -> plan("pipeline.stages=[tune]",
+                "tune.type=finetnue"));
+        assertTrue(badType.getMessage().contains("did you mean 'finetune'"), badType.getMessage());
+    }
+
+    @Test
+    void configFilesLayerLeftToRightThenOverrides() throws IOException {
+        Path run = Files.writeString(dir.resolve("run.conf"), "train.epochs = 3\ndata.partitions = 4\nrun.dir = a\n");
+        Path cluster = Files.writeString(dir.resolve("cluster.conf"), "data.partitions = 32\nrun.dir = b\n");
+        Config c = RunConfig.load(List.of(run, cluster), List.of("run.dir=c"));
+        assertEquals(3, c.getInt("train.epochs"));
+        assertEquals(32, c.getInt("data.partitions"));
+        assertEquals("c", c.getString("run.dir"));
+    }
+
+    @Test
+    void aRepeatedStageCanInheritFromTheFirstBySubstitution() throws IOException {
+        Path file = Files.writeString(dir.resolve("chain.conf"), String.join("\n",
+                "pipeline.stages = [prepare-data, train, finetune, qat, finetune-2]",
+                "finetune { epochs = 4, learning-rate = 0.02 }",
+                "finetune-2 = ${finetune} { type = finetune, model = qat, epochs = 1 }", ""));
+        StageInstance<?> second = stage(PIPELINE.plan(RunConfig.load(List.of(file), List.of())), "finetune-2");
+        assertEquals("0.02", second.keysRead().get("finetune-2.learning-rate"));
+        assertEquals("1", second.keysRead().get("finetune-2.epochs"));
+        assertEquals(List.of("prepare-data", "qat"), second.inputs());
+    }
+}
