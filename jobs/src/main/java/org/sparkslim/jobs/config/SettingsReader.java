@@ -38,11 +38,6 @@ public final class SettingsReader {
         this.ownSection = ownSection;
     }
 
-    /** A reader without a section of its own. */
-    public SettingsReader(Config config) {
-        this(config, "", "");
-    }
-
     /** The name of the stage whose settings these are (its section of its own, when it has one). */
     public String stageName() {
         return ownSection;
@@ -135,8 +130,9 @@ public final class SettingsReader {
 
     /** A whole number within {@code range}. */
     public int integer(String key, Range range) {
+        int before = faults.size();
         double n = number(key, range);
-        if (n != Math.rint(n)) {
+        if (faults.size() == before && n != Math.rint(n)) {
             fault(key, "expected a whole number, got " + n);
         }
         return (int) n;
@@ -145,7 +141,7 @@ public final class SettingsReader {
     /** A whole number of any size (a seed). */
     public long whole(String key) {
         Number n = get(key, config::getNumber, 0);
-        if (n.doubleValue() != Math.rint(n.doubleValue())) {
+        if (!(n.doubleValue() == Math.rint(n.doubleValue()))) {
             fault(key, "expected a whole number, got " + n);
         }
         return n.longValue();

@@ -14,6 +14,7 @@ import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.onnx.UnsupportedLayerException;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
 import org.sparkslim.jobs.config.ConfigException;
@@ -155,8 +156,13 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
         boolean int8 = FakeQuantization.isQuantized(model.net());
         String id = stage + "/" + record.name();
         ctx.describe("exporting " + id + " to " + (int8 ? "int8" : "float") + " ONNX");
-        byte[] onnx = int8 ? int8Export(stage, model, images.assembler)
-                : OnnxExporter.export(model.net(), images.assembler.shape());
+        byte[] onnx;
+        try {
+            onnx = int8 ? int8Export(stage, model, images.assembler)
+                    : OnnxExporter.export(model.net(), images.assembler.shape());
+        } catch (UnsupportedLayerException e) {
+            throw new ConfigException("export.models: " + id + ": " + e.getMessage(), e);
+        }
         OnnxRuntimeModel runtime = new OnnxRuntimeModel(onnx, s.latency().threads());
         try {
             Check check = compare(model.net(), runtime, images.fewFeatures);
@@ -189,6 +195,8 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
     private static byte[] int8Export(String stage, ModelCheckpoint.Loaded model, BatchAssembler assembler) {
         try {
             return Int8OnnxExporter.export(model.net(), assembler.shape());
+        } catch (UnsupportedLayerException e) {
+            throw e;
         } catch (IllegalArgumentException e) {
             // e.g. activations of fewer than 8 bits: fine to train and evaluate, not an int8 model
             throw new ConfigException("export.models: " + stage + "/" + model.record().name() + ": " + e.getMessage()

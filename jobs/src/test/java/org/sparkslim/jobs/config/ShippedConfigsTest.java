@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.config;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sparkslim.jobs.pipeline.Pipeline;
@@ -40,5 +42,17 @@ class ShippedConfigsTest {
                         file + ": stage " + stage.name() + " reads " + input + ", which the pipeline does not run");
             }
         }
+    }
+
+    /** conf/yarn.conf holds overrides: layered over a run's config, it wins where it speaks. */
+    @Test
+    void yarnOverridesLayerOverARunsConfig() {
+        Config plain = RunConfig.load(List.of(CONF.resolve("prune-vgg.conf")), List.of());
+        Config config = RunConfig.load(List.of(CONF.resolve("prune-vgg.conf"), CONF.resolve("yarn.conf")), List.of());
+        assertEquals("hdfs:///tmp/sparkslim/runs/default", config.getString("run.dir"));
+        assertEquals(32, config.getInt("data.partitions"));
+        assertEquals("1", config.getString("spark.conf.\"spark.task.cpus\""));
+        assertEquals(plain.getStringList("pipeline.stages"), config.getStringList("pipeline.stages"));
+        assertEquals(plain.getConfig("prune"), config.getConfig("prune"));
     }
 }

@@ -114,6 +114,24 @@ class StageSettingsTest {
         assertEquals(List.of(), readers, "stages that read the config directly");
     }
 
+    /** A stage is a composition of shared operations: none calls another stage's code. */
+    @Test
+    void noStageUsesAnotherStage() throws IOException {
+        Path dir = Path.of("src/main/java/org/sparkslim/jobs/stages");
+        List<String> stageClasses = new ArrayList<>();
+        Stages.all().all().forEach(stage -> stageClasses.add(stage.getClass().getSimpleName()));
+        List<String> uses = new ArrayList<>();
+        for (String stage : stageClasses) {
+            String source = Files.readString(dir.resolve(stage + ".java"));
+            for (String other : stageClasses) {
+                if (!other.equals(stage) && source.matches("(?s).*\\b" + other + "\\b.*")) {
+                    uses.add(stage + " -> " + other);
+                }
+            }
+        }
+        assertEquals(List.of(), uses);
+    }
+
     @Test
     void aRepeatedStageHasItsOwnSectionWithTheStagesDefaults() {
         List<StageInstance<?>> stages = plan("pipeline.stages=[prepare-data, train, finetune, finetune-2]",

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -54,8 +53,8 @@ public record ModelCost(List<LayerCost> layers, long storedParameterBytes) imple
                 : new ArrayList<>(conf.getVertices().keySet());
         for (String name : order) {
             GraphVertex vertex = conf.getVertices().get(name);
-            if (vertex instanceof LayerVertex lv) {
-                Layer layer = lv.getLayerConf().getLayer();
+            Layer layer = LayerKind.layerOf(vertex);
+            if (layer != null) {
                 layers.add(new LayerCost(name, layer.getClass().getSimpleName(),
                         macs(name, layer, outputTypes.get(name)), params(layer)));
             }
@@ -64,35 +63,33 @@ public record ModelCost(List<LayerCost> layers, long storedParameterBytes) imple
     }
 
     private static long macs(String name, Layer layer, InputType output) {
-        if (layer instanceof ConvolutionLayer conv && isConvolution(conv)) {
-            if (!(output instanceof InputType.InputTypeConvolutional out)) {
-                throw new IllegalStateException("layer '" + name + "': expected a convolutional output, got " + output);
+        LayerKind kind = LayerKind.of(layer);
+        switch (kind) {
+            case CONVOLUTION, DEPTHWISE_CONVOLUTION -> {
+                if (!(output instanceof InputType.InputTypeConvolutional out)) {
+                    throw new IllegalStateException("layer '" + name + "': expected a convolutional output, got " + output);
+                }
+                ConvolutionLayer conv = (ConvolutionLayer) layer;
+                long positions = out.getHeight() * out.getWidth();
+                long kernel = (long) conv.getKernelSize()[0] * conv.getKernelSize()[1];
+                return kind == LayerKind.DEPTHWISE_CONVOLUTION ? positions * out.getChannels() * kernel
+                        : positions * out.getChannels() * conv.getNIn() * kernel;
             }
-            long positions = out.getHeight() * out.getWidth();
-            long kernel = (long) conv.getKernelSize()[0] * conv.getKernelSize()[1];
-            if (conv instanceof DepthwiseConvolution2D) {
-                return positions * out.getChannels() * kernel;
+            case DENSE, OUTPUT -> {
+                FeedForwardLayer ff = (FeedForwardLayer) layer;
+                return ff.getNIn() * ff.getNOut();
             }
-            return positions * out.getChannels() * conv.getNIn() * kernel;
+            case OTHER_CONVOLUTION -> throw new UnsupportedOperationException("cost of " + layer.getClass().getSimpleName()
+                    + " '" + name + "' is not counted; supported: ConvolutionLayer, DepthwiseConvolution2D");
+            default -> {
+                return 0;
+            }
         }
-        if (layer instanceof FeedForwardLayer ff && !(layer instanceof ConvolutionLayer)
-                && !(layer instanceof BatchNormalization)) {
-            return ff.getNIn() * ff.getNOut();
-        }
-        return 0;
-    }
-
-    /** Standard and depthwise 2D convolutions; anything else that extends ConvolutionLayer is refused. */
-    private static boolean isConvolution(ConvolutionLayer conv) {
-        if (conv.getClass() == ConvolutionLayer.class || conv instanceof DepthwiseConvolution2D) {
-            return true;
-        }
-        throw new UnsupportedOperationException("cost of " + conv.getClass().getSimpleName() + " '"
-                + conv.getLayerName() + "' is not counted; supported: ConvolutionLayer, DepthwiseConvolution2D");
     }
 
     private static long params(Layer layer) {
-        if (layer instanceof BatchNormalization bn) {
+        if (LayerKind.of(layer) == LayerKind.BATCH_NORM) {
+            BatchNormalization bn = (BatchNormalization) layer;
             return bn.isLockGammaBeta() ? 0 : 2 * bn.getNOut();
         }
         return layer.initializer().numParams(layer);

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -15,19 +14,18 @@ import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.quant.FakeQuantize;
 import org.sparkslim.compression.quant.FakeQuantizedWeights;
 import org.sparkslim.compression.quant.WeightQuantizer;
@@ -95,45 +93,69 @@ public final class Int8OnnxExporter extends OnnxExporter {
     @Override
     protected void convert(String v, GraphVertex vertex) {
         List<String> in = conf.getVertexInputs().get(v);
-        Layer layer = vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
-        boolean quantizedInputs = in.stream().allMatch(quantized::containsKey);
-        FakeQuantize outputGrid = outputQuantizer(v);
+        Layer layer = LayerKind.layerOf(vertex);
         if (layer instanceof FakeQuantize q) {
             quantize(v, in.get(0), q);
-        } else if (quantizedInputs && layer instanceof BaseLayer b && b.getWeightNoise() instanceof FakeQuantizedWeights w) {
-            if (layer instanceof ConvolutionLayer conv && outputGrid != null) {
-                qlinearConv(v, quantized.get(in.get(0)), conv, w, outputGrid);
-            } else if (layer instanceof FeedForwardLayer ff) {
-                qgemm(v, quantized.get(in.get(0)), ff, w, outputGrid);
-            } else {
-                convertFloat(v, vertex, floatInputs(in));
-            }
-        } else if (quantizedInputs && outputGrid != null && vertex instanceof ElementWiseVertex ew
-                && ew.getOp() == ElementWiseVertex.Op.Add) {
-            Quantized a = quantized.get(in.get(0));
-            Quantized b = quantized.get(in.get(1));
-            Quantized c = grid(v, outputGrid);
-            g.node(MICROSOFT, "QLinearAdd", List.of(a.tensor(), a.scaleName(), a.zeroPointName(), b.tensor(), b.scaleName(),
-                    b.zeroPointName(), c.scaleName(), c.zeroPointName()), List.of(v), v);
-            quantized.put(v, c);
-        } else if (quantizedInputs && outputGrid != null && layer instanceof GlobalPoolingLayer gp
-                && gp.getPoolingType() == PoolingType.AVG) {
-            Quantized x = quantized.get(in.get(0));
-            Quantized y = grid(v, outputGrid);
-            g.node(MICROSOFT, "QLinearGlobalAveragePool", List.of(x.tensor(), x.scaleName(), x.zeroPointName(), y.scaleName(),
-                    y.zeroPointName()), List.of(v + "/pooled"), v + "/pool", intAttr("channels_last", 0));
-            g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
-            quantized.put(v, y);
-        } else if (quantizedInputs && layer instanceof SubsamplingLayer pool && pool.getPoolingType() == PoolingType.MAX) {
-            maxPool(v, quantized.get(in.get(0)).tensor(), v, pool);
-            quantized.put(v, rename(quantized.get(in.get(0)), v));
-        } else if (quantizedInputs && layer instanceof ActivationLayer act
-                && isClampOf(act.getActivationFn(), quantized.get(in.get(0)))) {
-            // the grid's zero point already clamps at 0 (and its top at or below 6): nothing to compute
-            quantized.put(v, quantized.get(in.get(0)));
-        } else {
+        } else if (!in.stream().allMatch(quantized::containsKey) || !convertQuantized(v, vertex, layer, in)) {
             convertFloat(v, vertex, floatInputs(in));
         }
+    }
+
+    /** Writes {@code v} as int8 operations on its int8 inputs, when it has an int8 form here; false otherwise. */
+    private boolean convertQuantized(String v, GraphVertex vertex, Layer layer, List<String> in) {
+        FakeQuantize outputGrid = outputQuantizer(v);
+        Quantized x = quantized.get(in.get(0));
+        FakeQuantizedWeights w = layer instanceof BaseLayer b && b.getWeightNoise() instanceof FakeQuantizedWeights fq
+                ? fq : null;
+        switch (LayerKind.of(vertex)) {
+            case CONVOLUTION, DEPTHWISE_CONVOLUTION -> {
+                if (w == null || outputGrid == null) {
+                    return false;
+                }
+                qlinearConv(v, x, (ConvolutionLayer) layer, w, outputGrid);
+            }
+            case DENSE, OUTPUT -> {
+                if (w == null) {
+                    return false;
+                }
+                qgemm(v, x, (FeedForwardLayer) layer, w, outputGrid);
+            }
+            case ADD -> {
+                if (outputGrid == null) {
+                    return false;
+                }
+                Quantized b = quantized.get(in.get(1));
+                Quantized c = grid(v, outputGrid);
+                g.node(MICROSOFT, "QLinearAdd", List.of(x.tensor(), x.scaleName(), x.zeroPointName(), b.tensor(),
+                        b.scaleName(), b.zeroPointName(), c.scaleName(), c.zeroPointName()), List.of(v), v);
+                quantized.put(v, c);
+            }
+            case GLOBAL_AVG_POOL -> {
+                if (outputGrid == null) {
+                    return false;
+                }
+                Quantized y = grid(v, outputGrid);
+                g.node(MICROSOFT, "QLinearGlobalAveragePool", List.of(x.tensor(), x.scaleName(), x.zeroPointName(),
+                        y.scaleName(), y.zeroPointName()), List.of(v + "/pooled"), v + "/pool", intAttr("channels_last", 0));
+                g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
+                quantized.put(v, y);
+            }
+            case MAX_POOL -> {
+                maxPool(v, x.tensor(), v, (SubsamplingLayer) layer);
+                quantized.put(v, rename(x, v));
+            }
+            case ACTIVATION -> {
+                if (!isClampOf(((ActivationLayer) layer).getActivationFn(), x)) {
+                    return false;
+                }
+                // the grid's zero point already clamps at 0 (and its top at or below 6): nothing to compute
+                quantized.put(v, x);
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -177,12 +199,13 @@ public final class Int8OnnxExporter extends OnnxExporter {
                 return null;
             }
             String next = following.get(0);
-            Layer layer = conf.getVertices().get(next) instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
+            Layer layer = LayerKind.layerOf(conf.getVertices().get(next));
             if (layer instanceof FakeQuantize q) {
                 return q;
             }
-            boolean passThrough = (layer instanceof ActivationLayer a && isClamp(a.getActivationFn()))
-                    || (layer instanceof SubsamplingLayer pool && pool.getPoolingType() == PoolingType.MAX);
+            LayerKind kind = LayerKind.of(conf.getVertices().get(next));
+            boolean passThrough = (kind == LayerKind.ACTIVATION && isClamp(((ActivationLayer) layer).getActivationFn()))
+                    || kind == LayerKind.MAX_POOL;
             if (!passThrough) {
                 return null;
             }

@@ -10,30 +10,25 @@ import java.util.Map;
 import onnx.Onnx;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkslim.compression.data.ImageShape;
-import org.sparkslim.compression.prune.UnsupportedVertexException;
+import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.quant.BatchNormFolding;
 
 /**
@@ -97,39 +92,38 @@ public class OnnxExporter {
 
     /** Writes vertex {@code v} as float operations reading the float tensors {@code in}; its output is named {@code v}. */
     protected final void convertFloat(String v, GraphVertex vertex, List<String> in) {
-        if (vertex instanceof ElementWiseVertex ew && ew.getOp() == ElementWiseVertex.Op.Add) {
-            g.node("Add", in, List.of(v), v);
-            return;
-        }
-        if (!(vertex instanceof LayerVertex lv)) {
-            throw new UnsupportedVertexException(v, vertex.getClass().getSimpleName(), "has no ONNX conversion");
-        }
-        Layer layer = lv.getLayerConf().getLayer();
+        Layer layer = LayerKind.layerOf(vertex);
         String x = in.get(0);
-        if (layer instanceof DepthwiseConvolution2D dw) {
-            conv(v, x, weights(v, DEPTHWISE_TO_ONNX), dw, (int) dw.getNIn());
-        } else if (layer instanceof ConvolutionLayer conv && layer.getClass() == ConvolutionLayer.class) {
-            conv(v, x, weights(v, null), conv, 1);
-        } else if (layer instanceof BatchNormalization bn) {
-            batchNorm(v, x, bn);
-        } else if (layer instanceof ActivationLayer act) {
-            activation(v, x, act.getActivationFn(), v);
-        } else if (layer instanceof SubsamplingLayer pool && pool.getPoolingType() == PoolingType.MAX
-                && pool.getConvolutionMode() == ConvolutionMode.Truncate) {
-            maxPool(v, x, v, pool);
-        } else if (layer instanceof GlobalPoolingLayer gp && gp.getPoolingType() == PoolingType.AVG) {
-            g.node("GlobalAveragePool", List.of(x), List.of(v + "/pooled"), v + "/pool");
-            g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
-        } else if (layer instanceof DenseLayer || layer instanceof BaseOutputLayer) {
-            FeedForwardLayer ff = (FeedForwardLayer) layer;
-            List<String> gemmIn = new ArrayList<>(List.of(x, weights(v, null)));
-            if (hasBias(v)) {
-                gemmIn.add(bias(v));
+        switch (LayerKind.of(vertex)) {
+            case ADD -> g.node("Add", in, List.of(v), v);
+            case DEPTHWISE_CONVOLUTION -> {
+                DepthwiseConvolution2D dw = (DepthwiseConvolution2D) layer;
+                conv(v, x, weights(v, DEPTHWISE_TO_ONNX), dw, (int) dw.getNIn());
             }
-            g.node("Gemm", gemmIn, List.of(v + "/linear"), v + "/gemm");
-            activation(v, v + "/linear", ff.getActivationFn(), v);
-        } else {
-            throw new UnsupportedVertexException(v, layer.getClass().getSimpleName(), "has no ONNX conversion");
+            case CONVOLUTION -> conv(v, x, weights(v, null), (ConvolutionLayer) layer, 1);
+            case BATCH_NORM -> batchNorm(v, x, (BatchNormalization) layer);
+            case ACTIVATION -> activation(v, x, ((ActivationLayer) layer).getActivationFn(), v);
+            case MAX_POOL -> {
+                SubsamplingLayer pool = (SubsamplingLayer) layer;
+                if (pool.getConvolutionMode() != ConvolutionMode.Truncate) {
+                    throw new UnsupportedLayerException(v, "max pooling in convolution mode " + pool.getConvolutionMode());
+                }
+                maxPool(v, x, v, pool);
+            }
+            case GLOBAL_AVG_POOL -> {
+                g.node("GlobalAveragePool", List.of(x), List.of(v + "/pooled"), v + "/pool");
+                g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
+            }
+            case DENSE, OUTPUT -> {
+                FeedForwardLayer ff = (FeedForwardLayer) layer;
+                List<String> gemmIn = new ArrayList<>(List.of(x, weights(v, null)));
+                if (hasBias(v)) {
+                    gemmIn.add(bias(v));
+                }
+                g.node("Gemm", gemmIn, List.of(v + "/linear"), v + "/gemm");
+                activation(v, v + "/linear", ff.getActivationFn(), v);
+            }
+            default -> throw new UnsupportedLayerException(v, (layer != null ? layer : vertex).getClass().getSimpleName());
         }
     }
 
@@ -211,7 +205,7 @@ public class OnnxExporter {
         } else if (fn instanceof ActivationSoftmax) {
             g.node("Softmax", List.of(x), List.of(out), v + "/softmax", intAttr("axis", 1));
         } else {
-            throw new UnsupportedVertexException(v, fn.getClass().getSimpleName(), "is an activation with no ONNX conversion");
+            throw new UnsupportedLayerException(v, "activation " + fn.getClass().getSimpleName());
         }
     }
 

@@ -10,25 +10,18 @@ import java.util.Map;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.graph.MergeVertex;
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.conf.layers.DropoutLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
-import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.model.LayerKind;
 
 /**
  * The channel groups of a network: which channels must be removed together so the network stays
@@ -209,53 +202,44 @@ public final class ChannelGraph implements Serializable {
         }
 
         private List<Node> visit(String v, GraphVertex vertex, List<List<Node>> in) {
-            if (vertex instanceof LayerVertex lv) {
-                return visitLayer(v, lv.getLayerConf().getLayer(), lv.getPreProcessor(), in.get(0));
-            }
-            if (vertex instanceof ElementWiseVertex) {
-                return join(v, vertex, in);
-            }
-            if (vertex instanceof MergeVertex) {
-                List<Node> concatenated = new ArrayList<>();
-                in.forEach(concatenated::addAll);
-                return concatenated;
-            }
-            return unsupported(v, vertex.getClass().getSimpleName(), "is not a vertex type the pruner knows", in);
-        }
-
-        private List<Node> visitLayer(String v, Layer layer, InputPreProcessor pre, List<Node> in) {
-            if (layer instanceof DepthwiseConvolution2D dw) {
-                if (dw.getDepthMultiplier() != 1) {
-                    return unsupported(v, "DepthwiseConvolution2D", "has depth multiplier " + dw.getDepthMultiplier()
-                            + " (only 1 is supported)", List.of(in));
+            Layer layer = LayerKind.layerOf(vertex);
+            InputPreProcessor pre = vertex instanceof LayerVertex lv ? lv.getPreProcessor() : null;
+            List<Node> first = in.isEmpty() ? List.of() : in.get(0);
+            return switch (LayerKind.of(vertex)) {
+                case DEPTHWISE_CONVOLUTION -> {
+                    DepthwiseConvolution2D dw = (DepthwiseConvolution2D) layer;
+                    yield dw.getDepthMultiplier() != 1 ? unsupported(v, "DepthwiseConvolution2D", "has depth multiplier "
+                            + dw.getDepthMultiplier() + " (only 1 is supported)", List.of(first))
+                            : channelwise(v, layer, first);
                 }
-                return channelwise(v, layer, in);
-            }
-            if (layer instanceof BatchNormalization) {
-                return channelwise(v, layer, in);
-            }
-            if (layer instanceof ConvolutionLayer && layer.getClass() != ConvolutionLayer.class) {
-                return unsupported(v, layer.getClass().getSimpleName(), "is a convolution the pruner cannot slice",
-                        List.of(in));
-            }
-            if (layer instanceof ConvolutionLayer conv) {
-                consume(v, layer, in, 1);
-                return List.of(produce(v, layer, (int) conv.getNOut()));
-            }
-            if (layer instanceof BaseOutputLayer out) {
-                consume(v, layer, in, spread(pre));
-                return List.of(pinned("output " + v, (int) out.getNOut(), "it is the network's output layer"));
-            }
-            if (layer instanceof DenseLayer dense) {
-                consume(v, layer, in, spread(pre));
-                return List.of(produce(v, layer, (int) dense.getNOut()));
-            }
-            if (layer instanceof ActivationLayer || layer instanceof SubsamplingLayer || layer instanceof DropoutLayer
-                    || layer instanceof GlobalPoolingLayer || layer instanceof ZeroPaddingLayer) {
-                return in;
-            }
-            return unsupported(v, layer.getClass().getSimpleName(), "is not a layer type the pruner knows",
-                    List.of(in));
+                case BATCH_NORM -> channelwise(v, layer, first);
+                case CONVOLUTION -> {
+                    consume(v, layer, first, 1);
+                    yield List.of(produce(v, layer, (int) ((ConvolutionLayer) layer).getNOut()));
+                }
+                case OUTPUT -> {
+                    consume(v, layer, first, spread(pre));
+                    yield List.of(pinned("output " + v, (int) ((BaseOutputLayer) layer).getNOut(),
+                            "it is the network's output layer"));
+                }
+                case DENSE -> {
+                    consume(v, layer, first, spread(pre));
+                    yield List.of(produce(v, layer, (int) ((DenseLayer) layer).getNOut()));
+                }
+                case ACTIVATION, MAX_POOL, OTHER_POOL, GLOBAL_AVG_POOL, OTHER_GLOBAL_POOL, DROPOUT, ZERO_PADDING -> first;
+                case ADD, OTHER_ELEMENTWISE -> join(v, vertex, in);
+                case CONCAT -> {
+                    List<Node> concatenated = new ArrayList<>();
+                    in.forEach(concatenated::addAll);
+                    yield concatenated;
+                }
+                case OTHER_CONVOLUTION -> unsupported(v, layer.getClass().getSimpleName(),
+                        "is a convolution the pruner cannot slice", List.of(first));
+                case OTHER_LAYER -> unsupported(v, layer.getClass().getSimpleName(), "is not a layer type the pruner knows",
+                        List.of(first));
+                case OTHER_VERTEX -> unsupported(v, vertex.getClass().getSimpleName(),
+                        "is not a vertex type the pruner knows", in);
+            };
         }
 
         private static int spread(InputPreProcessor pre) {

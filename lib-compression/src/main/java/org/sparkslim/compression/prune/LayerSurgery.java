@@ -1,16 +1,12 @@
 package org.sparkslim.compression.prune;
 
 import java.util.Map;
-import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.model.LayerKind;
 
 /**
  * How to narrow one layer type: its new channel counts, and each parameter sliced to the kept
@@ -28,19 +24,14 @@ abstract class LayerSurgery {
     abstract INDArray slice(String key, INDArray param, int[] keptIn, int[] keptOut);
 
     static LayerSurgery forLayer(String vertex, Layer layer) {
-        if (layer instanceof DepthwiseConvolution2D) {
-            return DEPTHWISE;
-        }
-        if (layer instanceof ConvolutionLayer && layer.getClass() == ConvolutionLayer.class) {
-            return CONVOLUTION;
-        }
-        if (layer instanceof BatchNormalization) {
-            return BATCH_NORM;
-        }
-        if (layer instanceof DenseLayer || layer instanceof BaseOutputLayer) {
-            return DENSE;
-        }
-        throw new UnsupportedVertexException(vertex, layer.getClass().getSimpleName(), "has no pruning surgery");
+        return switch (LayerKind.of(layer)) {
+            case DEPTHWISE_CONVOLUTION -> DEPTHWISE;
+            case CONVOLUTION -> CONVOLUTION;
+            case BATCH_NORM -> BATCH_NORM;
+            case DENSE, OUTPUT -> DENSE;
+            default -> throw new UnsupportedVertexException(vertex, layer.getClass().getSimpleName(),
+                    "has no pruning surgery");
+        };
     }
 
     /** Keeps {@code indices} along {@code dim}, all of every other dimension (a new, contiguous array). */

@@ -12,10 +12,7 @@ import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -25,6 +22,7 @@ import org.nd4j.linalg.convolution.Convolution;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.train.BatchSource;
 
 /**
@@ -119,12 +117,13 @@ public final class Reconstruction {
     private static String notRefittable(ComputationGraph net, String vertex) {
         LayerVertex lv = (LayerVertex) net.getConfiguration().getVertices().get(vertex);
         Layer layer = lv.getLayerConf().getLayer();
-        if (layer.getClass() == ConvolutionLayer.class) {
+        LayerKind kind = LayerKind.of(layer);
+        if (kind == LayerKind.CONVOLUTION) {
             ConvolutionLayer conv = (ConvolutionLayer) layer;
             return Arrays.equals(conv.getDilation(), new int[] {1, 1}) ? null : "a dilated convolution";
         }
         boolean flat = lv.getPreProcessor() == null || lv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor;
-        if ((layer instanceof DenseLayer || layer instanceof BaseOutputLayer) && flat) {
+        if (kind.isFullyConnected() && flat) {
             return null;
         }
         return "a " + layer.getClass().getSimpleName() + (flat ? "" : " after a " + lv.getPreProcessor().getClass()
@@ -345,8 +344,7 @@ public final class Reconstruction {
         ComputationGraphConfiguration conf = net.getConfiguration();
         List<String> readers = conf.getVertexInputs().entrySet().stream()
                 .filter(e -> e.getValue().contains(vertex)).map(Map.Entry::getKey).toList();
-        if (readers.size() == 1 && conf.getVertices().get(readers.get(0)) instanceof LayerVertex lv
-                && lv.getLayerConf().getLayer() instanceof BatchNormalization) {
+        if (readers.size() == 1 && LayerKind.of(conf.getVertices().get(readers.get(0))) == LayerKind.BATCH_NORM) {
             return readers.get(0);
         }
         return null;

@@ -7,10 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.sparkslim.compression.model.LayerKind;
 
 /**
  * A residual block that can be removed whole: an addition of its input (the identity shortcut) and a
@@ -42,8 +41,7 @@ public record ResidualBlock(String name, String input, List<String> branch, List
         for (String v : conf.getTopologicalOrderStr()) {
             GraphVertex vertex = conf.getVertices().get(v);
             List<String> in = conf.getVertexInputs().get(v);
-            if (!(vertex instanceof ElementWiseVertex add) || add.getOp() != ElementWiseVertex.Op.Add
-                    || in == null || in.size() != 2) {
+            if (LayerKind.of(vertex) != LayerKind.ADD || in == null || in.size() != 2) {
                 continue;
             }
             List<String> branch = branchBetween(conf, readers, in.get(0), in.get(1));
@@ -54,8 +52,7 @@ public record ResidualBlock(String name, String input, List<String> branch, List
             }
             if (branch != null) {
                 blocks.add(new ResidualBlock(v, shortcut, branch, branch.stream()
-                        .filter(b -> conf.getVertices().get(b) instanceof LayerVertex lv
-                                && lv.getLayerConf().getLayer() instanceof ConvolutionLayer).toList()));
+                        .filter(b -> LayerKind.of(conf.getVertices().get(b)).isConvolution()).toList()));
             }
         }
         return blocks;

@@ -6,7 +6,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * How much each channel group (or removable residual block) costs in accuracy when pruned alone: per
@@ -28,10 +27,6 @@ public final class SensitivityCurves implements Serializable {
     public SensitivityCurves add(String group, List<Point> points) {
         curves.computeIfAbsent(group, g -> new ArrayList<>()).addAll(points);
         return this;
-    }
-
-    public Set<String> groups() {
-        return Collections.unmodifiableSet(curves.keySet());
     }
 
     public boolean has(String group) {

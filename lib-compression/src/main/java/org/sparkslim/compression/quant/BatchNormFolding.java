@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -15,6 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sparkslim.compression.model.GraphEdit;
+import org.sparkslim.compression.model.LayerKind;
 
 /**
  * Folds each batch norm into the convolution before it, for inference: with {@code s = gamma / std},
@@ -37,7 +37,7 @@ public final class BatchNormFolding {
             return net.clone();
         }
         edit.bypass(folded);
-        folded.values().forEach(conv -> ((ConvolutionLayer) layerOf(edit.vertices.get(conv))).setHasBias(true));
+        folded.values().forEach(conv -> ((ConvolutionLayer) LayerKind.layerOf(edit.vertices.get(conv))).setHasBias(true));
         ComputationGraph result = edit.build();
         Map<String, String> convToBn = new LinkedHashMap<>();
         folded.forEach((bn, conv) -> convToBn.put(conv, bn));
@@ -60,25 +60,16 @@ public final class BatchNormFolding {
         conf.getNetworkOutputs().forEach(o -> readers.merge(o, 1, Integer::sum));
         Map<String, String> folded = new LinkedHashMap<>();
         conf.getVertices().forEach((name, vertex) -> {
-            if (layerOf(vertex) instanceof BatchNormalization) {
+            if (LayerKind.of(vertex) == LayerKind.BATCH_NORM) {
                 List<String> in = conf.getVertexInputs().get(name);
                 String conv = in.get(0);
                 GraphVertex source = conf.getVertices().get(conv);
-                if (in.size() == 1 && source != null && isConvolution(layerOf(source)) && readers.get(conv) == 1) {
+                if (in.size() == 1 && source != null && LayerKind.of(source).isConvolution() && readers.get(conv) == 1) {
                     folded.put(name, conv);
                 }
             }
         });
         return folded;
-    }
-
-    private static boolean isConvolution(Object layer) {
-        return layer instanceof DepthwiseConvolution2D
-                || (layer instanceof ConvolutionLayer && layer.getClass() == ConvolutionLayer.class);
-    }
-
-    private static Object layerOf(GraphVertex vertex) {
-        return vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
     }
 
     /**

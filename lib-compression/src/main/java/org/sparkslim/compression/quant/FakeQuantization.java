@@ -9,26 +9,20 @@ import java.util.Map;
 import java.util.Set;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.sparkslim.compression.model.GraphEdit;
+import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.util.NamePatterns;
 
 /**
@@ -151,33 +145,31 @@ public final class FakeQuantization {
         return !quantizers(net).isEmpty();
     }
 
+    /** Operations the int8 model runs on int8 tensors: weighted layers, additions, global average pooling. */
     static boolean isInt8Op(GraphVertex vertex) {
-        if (vertex instanceof ElementWiseVertex ew) {
-            return ew.getOp() == ElementWiseVertex.Op.Add;
-        }
-        Layer layer = layerOf(vertex);
-        return isConvolution(layer) || layer instanceof DenseLayer || layer instanceof BaseOutputLayer
-                || (layer instanceof GlobalPoolingLayer gp && gp.getPoolingType() == PoolingType.AVG);
+        LayerKind kind = LayerKind.of(vertex);
+        return kind.hasWeights() || kind == LayerKind.ADD || kind == LayerKind.GLOBAL_AVG_POOL;
     }
 
     static boolean isConvolution(Layer layer) {
-        return layer instanceof DepthwiseConvolution2D
-                || (layer instanceof ConvolutionLayer && layer.getClass() == ConvolutionLayer.class);
+        return layer != null && LayerKind.of(layer).isConvolution();
     }
 
     /** Layers an int8 tensor passes through unchanged in kind: ReLU/ReLU6/identity (a clamp) and max pooling. */
     static boolean isPassThrough(GraphVertex vertex) {
-        Layer layer = layerOf(vertex);
-        if (layer instanceof ActivationLayer a) {
-            IActivation fn = a.getActivationFn();
-            return fn instanceof ActivationReLU || fn instanceof ActivationReLU6 || fn instanceof ActivationIdentity;
-        }
-        return layer instanceof SubsamplingLayer pool && pool.getPoolingType() == PoolingType.MAX
-                && pool.getConvolutionMode() == ConvolutionMode.Truncate;
+        Layer layer = LayerKind.layerOf(vertex);
+        return switch (LayerKind.of(vertex)) {
+            case ACTIVATION -> {
+                IActivation fn = ((ActivationLayer) layer).getActivationFn();
+                yield fn instanceof ActivationReLU || fn instanceof ActivationReLU6 || fn instanceof ActivationIdentity;
+            }
+            case MAX_POOL -> ((SubsamplingLayer) layer).getConvolutionMode() == ConvolutionMode.Truncate;
+            default -> false;
+        };
     }
 
     static Layer layerOf(GraphVertex vertex) {
-        return vertex instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
+        return LayerKind.layerOf(vertex);
     }
 
     /** Readers of each vertex, the pass-through chains after an operation, and the sign of a tensor. */
@@ -215,16 +207,21 @@ public final class FakeQuantization {
             }
             GraphVertex vertex = conf.getVertices().get(v);
             List<String> in = conf.getVertexInputs().get(v);
-            if (vertex instanceof ElementWiseVertex ew) {
-                return ew.getOp() == ElementWiseVertex.Op.Add && in.stream().allMatch(this::nonNegative);
-            }
             Layer layer = layerOf(vertex);
-            if (layer instanceof ActivationLayer a) {
-                IActivation fn = a.getActivationFn();
-                return fn instanceof ActivationReLU || fn instanceof ActivationReLU6 || fn instanceof ActivationSoftmax
-                        || (fn instanceof ActivationIdentity && nonNegative(in.get(0)));
+            switch (LayerKind.of(vertex)) {
+                case ADD:
+                    return in.stream().allMatch(this::nonNegative);
+                case ACTIVATION: {
+                    IActivation fn = ((ActivationLayer) layer).getActivationFn();
+                    return fn instanceof ActivationReLU || fn instanceof ActivationReLU6 || fn instanceof ActivationSoftmax
+                            || (fn instanceof ActivationIdentity && nonNegative(in.get(0)));
+                }
+                case MAX_POOL, OTHER_POOL, GLOBAL_AVG_POOL, OTHER_GLOBAL_POOL:
+                    return nonNegative(in.get(0));
+                default:
+                    break;
             }
-            if (layer instanceof SubsamplingLayer || layer instanceof GlobalPoolingLayer || layer instanceof FakeQuantize) {
+            if (layer instanceof FakeQuantize) {
                 return nonNegative(in.get(0));
             }
             if (layer instanceof BaseLayer b) {

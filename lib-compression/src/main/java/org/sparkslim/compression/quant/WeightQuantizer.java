@@ -3,13 +3,11 @@ package org.sparkslim.compression.quant;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.IntStream;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.sparkslim.compression.model.LayerKind;
 
 /**
  * Symmetric int8 weights: {@code abs_max} (one scale for the whole tensor) or
@@ -37,16 +35,13 @@ public enum WeightQuantizer {
      * depthwise {@code [kH, kW, C, 1]}, dense {@code [in, out]}.
      */
     public static int outputAxis(Layer layer) {
-        if (layer instanceof DepthwiseConvolution2D) {
-            return 2;
-        }
-        if (layer instanceof ConvolutionLayer) {
-            return 0;
-        }
-        if (layer instanceof FeedForwardLayer) {
-            return 1;
-        }
-        throw new IllegalArgumentException("no weight quantization for " + layer.getClass().getSimpleName());
+        return switch (LayerKind.of(layer)) {
+            case DEPTHWISE_CONVOLUTION -> 2;
+            case CONVOLUTION -> 0;
+            case DENSE, OUTPUT -> 1;
+            default -> throw new IllegalArgumentException("no weight quantization for "
+                    + layer.getClass().getSimpleName());
+        };
     }
 
     /** One scale per output channel (all equal for {@link #ABS_MAX}), as a vector. */
