@@ -2,6 +2,7 @@ package org.sparkslim.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -25,6 +26,7 @@ import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.jobs.cli.SparkSlim;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.StageOutcome;
 import org.sparkslim.jobs.tables.ImageTable;
@@ -165,5 +167,18 @@ class FashionMnistPipelineTest {
                 && message.contains("data.columns.label"), message);
         assertEquals(before, marker("prepare-data"), "the complete checkpoint survives the failed run");
         assertArrayEquals(trainBefore, Files.readAllBytes(it.runDir().resolve("train").resolve("model.zip")));
+    }
+
+    /** A learning rate that makes the loss NaN stops training at once; nothing is committed, the old model stays. */
+    @Test
+    @Order(5)
+    void divergingTrainingCommitsNothing() throws Exception {
+        String before = marker("train");
+        byte[] model = Files.readAllBytes(it.runDir().resolve("train").resolve("model.zip"));
+        ConfigException e = assertThrows(ConfigException.class, () -> it.run("train.learning-rate=1e6"));
+        assertTrue(e.getMessage().contains("stage 'train': training diverged") && e.getMessage().contains("epoch 1"),
+                e.getMessage());
+        assertEquals(before, marker("train"), "the complete checkpoint is untouched");
+        assertArrayEquals(model, Files.readAllBytes(it.runDir().resolve("train").resolve("model.zip")));
     }
 }

@@ -1,14 +1,25 @@
 package org.sparkslim.jobs.config;
 
 import com.typesafe.config.Config;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.SortedMap;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.util.Suggestions;
 
 /**
@@ -193,6 +204,32 @@ public final class SettingsReader {
     /** A free-form section (Spark settings, width slots), as it is. */
     public Config object(String key) {
         return get(key, config::getConfig, com.typesafe.config.ConfigFactory.empty());
+    }
+
+    /**
+     * Records what the files at {@code location} (the value of {@code key}) are now: each file's path,
+     * size and modification time, hashed, so that input changed in place changes the signature of the
+     * stage that reads it. A location that does not exist is a fault of {@code key}.
+     *
+     * @param local whether the location is on this machine's disk (else any Hadoop file system)
+     */
+    public void fingerprint(String key, String location, boolean local) {
+        try {
+            Configuration hadoop = new Configuration();
+            Path path = new Path(location);
+            FileSystem fs = local ? FileSystem.getLocal(hadoop) : path.getFileSystem(hadoop);
+            SortedSet<String> files = new TreeSet<>();
+            RemoteIterator<LocatedFileStatus> it = fs.listFiles(path, true);
+            while (it.hasNext()) {
+                LocatedFileStatus f = it.next();
+                files.add(f.getPath() + " " + f.getLen() + " " + f.getModificationTime());
+            }
+            read.put(key(key) + " (files)", ModelFiles.sha256(String.join("\n", files).getBytes(StandardCharsets.UTF_8)));
+        } catch (FileNotFoundException e) {
+            fault(key, "no such file or directory: " + location);
+        } catch (IOException e) {
+            fault(key, "cannot list " + location + ": " + e.getMessage());
+        }
     }
 
     /**

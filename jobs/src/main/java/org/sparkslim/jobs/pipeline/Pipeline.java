@@ -44,6 +44,14 @@ public final class Pipeline {
         RunDirectory run = RunDirectory.open(config.getString("run.dir"),
                 spark.sparkContext().hadoopConfiguration());
         checkInputs(stages, run);
+        try (RunLock lock = RunLock.take(run.fileSystem(), run.root())) {
+            return run(spark, config, stages, run, forceFrom, fromStage);
+        }
+    }
+
+    private List<StageOutcome> run(SparkSession spark, Config config, List<StageInstance<?>> stages, RunDirectory run,
+                                   int forceFrom, String fromStage) throws Exception {
+        // with the lock held, whatever .tmp holds was left by runs that ended
         run.clearTemporary();
         run.writeText(new Path(run.root(), "run.conf"), RunConfig.render(config));
         LOG.info("run directory {}, code version {}", run.root(), codeVersion);
@@ -70,6 +78,13 @@ public final class Pipeline {
                     : !previous.get().equals(signature) ? changed(run, stage.name())
                     : rebuiltInput != null ? "its input " + rebuiltInput + " was rebuilt"
                     : null;
+            if (reason == null) {
+                Optional<String> damage = run.damage(stage.name());
+                if (damage.isPresent()) {
+                    throw new ConfigException("the checkpoint of '" + stage.name() + "' is damaged: " + damage.get()
+                            + "; rebuild it with --from " + stage.name());
+                }
+            }
             if (reason == null) {
                 LOG.info("[{}/{}] {}: checkpoint is up to date, skipped", i + 1, stages.size(), stage.name());
                 outcomes.add(new StageOutcome(stage.name(), StageOutcome.Status.SKIPPED, signature, 0));
@@ -118,13 +133,22 @@ public final class Pipeline {
         return stages;
     }
 
-    /** Every input is listed before its reader or already complete (in this run directory, or another run's). */
+    /**
+     * Every input is listed before its reader or already complete (in this run directory, or another
+     * run's), and a complete one that is read as it is still has the files it was committed with.
+     */
     private static void checkInputs(List<StageInstance<?>> stages, RunDirectory run) {
         List<String> faults = new ArrayList<>();
         Set<String> before = new HashSet<>();
         for (StageInstance<?> stage : stages) {
             for (String input : stage.inputs()) {
-                if (before.contains(input) || run.completedSignature(input).isPresent()) {
+                if (before.contains(input)) {
+                    continue;
+                }
+                if (run.completedSignature(input).isPresent()) {
+                    run.damage(input).ifPresent(d -> faults.add("stage '" + stage.name() + "' reads '" + input
+                            + "', whose checkpoint is damaged: " + d + "; " + (RunDirectory.isOtherRun(input)
+                            ? "rebuild it in its own run" : "rebuild it by listing it in pipeline.stages")));
                     continue;
                 }
                 faults.add("stage '" + stage.name() + "' reads '" + input + "', which " + (RunDirectory.isOtherRun(input)

@@ -7,13 +7,18 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.sparkslim.jobs.config.ConfigException;
 
 /**
  * The directory of one run, on any Hadoop file system. Stages write into
@@ -24,6 +29,8 @@ import org.apache.hadoop.fs.Path;
 public final class RunDirectory {
     public static final String SUCCESS = "_SUCCESS";
     private static final String TMP = ".tmp";
+    /** Marker keys that record a committed file's size. */
+    private static final String FILE_PREFIX = "file.";
 
     private final FileSystem fs;
     private final Path root;
@@ -38,10 +45,13 @@ public final class RunDirectory {
             Path path = new Path(location);
             FileSystem fs = path.getFileSystem(hadoop);
             Path root = fs.makeQualified(path);
-            fs.mkdirs(root);
+            if (!fs.mkdirs(root) || !fs.getFileStatus(root).isDirectory()) {
+                throw new ConfigException("run.dir: cannot create the run directory " + root);
+            }
             return new RunDirectory(fs, root);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot open run directory " + location, e);
+            // a path the user named that cannot be written (permissions, a file in the way, no such host)
+            throw new ConfigException("run.dir: cannot open the run directory " + location + ": " + e.getMessage(), e);
         }
     }
 
@@ -92,6 +102,54 @@ public final class RunDirectory {
         }
     }
 
+    /**
+     * What is wrong with a completed checkpoint's files, compared with what its marker recorded when it
+     * was committed (a file missing, or of another size), or empty when they match.
+     */
+    public Optional<String> damage(String stage) {
+        Optional<Properties> marker = marker(stage);
+        if (marker.isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Long> now;
+        try {
+            now = files(stage(stage));
+        } catch (IOException e) {
+            return Optional.of("cannot list " + stage(stage) + ": " + e.getMessage());
+        }
+        for (String key : marker.get().stringPropertyNames()) {
+            if (!key.startsWith(FILE_PREFIX)) {
+                continue;
+            }
+            String file = key.substring(FILE_PREFIX.length());
+            long committed = Long.parseLong(marker.get().getProperty(key));
+            Long size = now.get(file);
+            if (size == null) {
+                return Optional.of(new Path(stage(stage), file) + " is missing");
+            }
+            if (size != committed) {
+                return Optional.of(new Path(stage(stage), file) + " has " + size + " bytes, " + committed
+                        + " when it was written");
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Every file under a checkpoint (its marker aside), by path relative to it, with its size. */
+    private Map<String, Long> files(Path dir) throws IOException {
+        Map<String, Long> files = new TreeMap<>();
+        String prefix = fs.makeQualified(dir).toUri().getPath() + "/";
+        RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
+        while (it.hasNext()) {
+            LocatedFileStatus f = it.next();
+            String relative = f.getPath().toUri().getPath().substring(prefix.length());
+            if (!relative.equals(SUCCESS)) {
+                files.put(relative, f.getLen());
+            }
+        }
+        return files;
+    }
+
     /** A fresh, empty directory for a stage to write into. */
     public Path begin(String stage) throws IOException {
         Path tmp = new Path(new Path(root, TMP), stage + "-" + UUID.randomUUID().toString().substring(0, 8));
@@ -118,6 +176,7 @@ public final class RunDirectory {
         p.setProperty("signature", signature);
         p.setProperty("code", codeVersion);
         p.setProperty("completed", Instant.now().toString());
+        files(target).forEach((file, size) -> p.setProperty(FILE_PREFIX + file, Long.toString(size)));
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         p.store(text, "SparkSlim checkpoint marker: this directory is complete");
         writeAtomically(new Path(target, SUCCESS), text.toByteArray());

@@ -1,6 +1,9 @@
 package org.sparkslim.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
@@ -13,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -77,14 +81,23 @@ public final class PrepareDataStage implements Stage<PrepareDataStage.Settings> 
         Map<String, Integer> limits = new LinkedHashMap<>();
         for (String split : ImageTable.SPLITS) {
             if (!idx) {
-                parquet.put(split, r.nonEmpty("data.parquet." + split, "no Parquet dataset given for the " + split
-                        + " split (data.source = parquet)"));
+                String key = "data.parquet." + split;
+                String dataset = r.nonEmpty(key, "no Parquet dataset given for the " + split
+                        + " split (data.source = parquet)");
+                if (!dataset.isBlank()) {
+                    r.fingerprint(key, dataset, false);
+                }
+                parquet.put(split, dataset);
             }
             limits.put(split, r.integer("data.limit." + split, Range.NON_NEGATIVE));
         }
         Columns columns = idx ? null : new Columns(r.string("data.columns.id"), r.string("data.columns.label"),
                 r.string("data.columns.image"));
-        return new Settings(source, idx ? r.string("data.fashion-mnist.dir") : "", parquet, columns,
+        String fashionDir = idx ? r.string("data.fashion-mnist.dir") : "";
+        if (idx) {
+            r.fingerprint("data.fashion-mnist.dir", fashionDir, true);
+        }
+        return new Settings(source, fashionDir, parquet, columns,
                 DataSettings.shape(r), DataSettings.numClasses(r), limits, r.integer("data.partitions", Range.atLeast(1)));
     }
 
@@ -161,11 +174,11 @@ public final class PrepareDataStage implements Stage<PrepareDataStage.Settings> 
         requireColumn(raw, file, id, "data.columns.id", IntegralType.class);
         requireColumn(raw, file, label, "data.columns.label", IntegralType.class);
         requireColumn(raw, file, image, "data.columns.image", BinaryType.class);
-        Dataset<Row> rows = raw.select(col(id).cast(DataTypes.LongType).as(ImageTable.ID),
-                col(label).cast(DataTypes.IntegerType).as(ImageTable.LABEL),
-                col(image).as(ImageTable.IMAGE));
-        checkContent(rows, file, s);
-        return rows;
+        // checked on the source's own columns, before any cast could wrap a label into range
+        Dataset<Row> source = raw.select(col(id).cast(DataTypes.LongType).as(ImageTable.ID),
+                col(label).cast(DataTypes.LongType).as(ImageTable.LABEL), col(image).as(ImageTable.IMAGE));
+        checkContent(source, file, s);
+        return source.withColumn(ImageTable.LABEL, col(ImageTable.LABEL).cast(DataTypes.IntegerType));
     }
 
     private static void requireColumn(Dataset<Row> raw, String file, String column, String key,
@@ -180,22 +193,31 @@ public final class PrepareDataStage implements Stage<PrepareDataStage.Settings> 
         }
     }
 
+    /** Refuses nulls, labels outside the classes and images of the wrong size, naming the file and the count. */
     private static void checkContent(Dataset<Row> rows, String file, Settings s) {
         int classes = s.numClasses();
         int pixels = s.shape().pixels();
-        Row stats = rows.agg(min(ImageTable.LABEL), max(ImageTable.LABEL), min(length(col(ImageTable.IMAGE))),
-                max(length(col(ImageTable.IMAGE)))).first();
-        if (stats.isNullAt(0)) {
+        Column anyNull = col(ImageTable.ID).isNull().or(col(ImageTable.LABEL).isNull()).or(col(ImageTable.IMAGE).isNull());
+        Row stats = rows.agg(count(when(anyNull, 1)), min(ImageTable.LABEL), max(ImageTable.LABEL),
+                min(length(col(ImageTable.IMAGE))), max(length(col(ImageTable.IMAGE))), count(lit(1))).first();
+        if (stats.getLong(5) == 0) {
             throw new InvalidDataException(file + ": the dataset is empty");
         }
-        int minLabel = stats.getInt(0);
-        int maxLabel = stats.getInt(1);
+        long nulls = stats.getLong(0);
+        if (nulls > 0) {
+            List<String> ids = rows.where(anyNull).select(ImageTable.ID).orderBy(ImageTable.ID).limit(5)
+                    .collectAsList().stream().map(r -> r.isNullAt(0) ? "null" : Long.toString(r.getLong(0))).toList();
+            throw new InvalidDataException(file + ": " + nulls + " rows have a null id, label or image (data.columns); "
+                    + "the first ids: " + String.join(", ", ids));
+        }
+        long minLabel = stats.getLong(1);
+        long maxLabel = stats.getLong(2);
         if (minLabel < 0 || maxLabel >= classes) {
             throw new InvalidDataException(file + ": labels range from " + minLabel + " to " + maxLabel
                     + ", outside 0.." + (classes - 1) + " (data.num-classes = " + classes + ")");
         }
-        if (stats.getInt(2) != pixels || stats.getInt(3) != pixels) {
-            throw new InvalidDataException(file + ": image sizes range from " + stats.getInt(2) + " to " + stats.getInt(3)
+        if (stats.getInt(3) != pixels || stats.getInt(4) != pixels) {
+            throw new InvalidDataException(file + ": image sizes range from " + stats.getInt(3) + " to " + stats.getInt(4)
                     + " bytes; data.image " + s.shape() + " needs exactly " + pixels);
         }
     }

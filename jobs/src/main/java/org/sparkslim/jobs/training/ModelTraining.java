@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.training;
 
+import org.sparkslim.compression.train.TrainingDivergedException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,6 +126,16 @@ public final class ModelTraining {
      */
     public static Trained train(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
                          TrainingRecipe recipe, Teaching teaching) {
+        try {
+            return trainOnce(ctx, data, validateEachEpoch, net, recipe, teaching);
+        } catch (TrainingDivergedException e) {
+            // nothing is committed: the stage fails, and says where it diverged
+            throw new ConfigException("stage '" + ctx.stageName() + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static Trained trainOnce(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch,
+                                     ComputationGraph net, TrainingRecipe recipe, Teaching teaching) {
         OneDnn.enable();
         BatchAssembler assembler = data.assembler();
         String prepared = ctx.input("prepare-data").toString();

@@ -123,4 +123,59 @@ class PipelineTest {
         assertTrue(unknown.getMessage().contains("did you mean 'train'"), unknown.getMessage());
         assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), "nope"));
     }
+
+    private void writeLock(long pid) throws Exception {
+        java.util.Properties holder = RunLock.holder(pid);
+        try (var out = Files.newOutputStream(dir.resolve(RunLock.FILE))) {
+            holder.store(out, null);
+        }
+    }
+
+    /** One run at a time per run directory: a live holder is named, a dead one's lock is taken over. */
+    @Test
+    void aRunDirectoryInUseIsRefusedAndAStaleLockIsTakenOver() throws Exception {
+        Files.createDirectories(dir);
+        writeLock(ProcessHandle.current().pid()); // a live process on this host
+        ConfigException busy = assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), null));
+        assertTrue(busy.getMessage().contains("in use by the run of process " + ProcessHandle.current().pid())
+                && busy.getMessage().contains(RunLock.FILE), busy.getMessage());
+        assertEquals(List.of(), a.runs, "nothing ran");
+
+        Process ended = new ProcessBuilder("true").start();
+        ended.waitFor();
+        writeLock(ended.pid());
+        assertEquals(List.of("prepare-data", "train", "evaluate"), ran(pipeline.run(spark, config(), null)));
+        assertFalse(Files.exists(dir.resolve(RunLock.FILE)), "the lock is released when the run ends");
+    }
+
+    @Test
+    void theLockIsReleasedWhenAStageFails() throws Exception {
+        b.failWith = new IllegalStateException("killed");
+        assertThrows(IllegalStateException.class, () -> pipeline.run(spark, config(), null));
+        assertFalse(Files.exists(dir.resolve(RunLock.FILE)));
+    }
+
+    /** A checkpoint whose files changed after it was committed is reported, not reused, naming the file. */
+    @Test
+    void aDamagedCheckpointIsReportedWithTheCommandThatRebuildsIt() throws Exception {
+        pipeline.run(spark, config(), null);
+        Files.writeString(dir.resolve("train").resolve("out.txt"), "trunc");
+        ConfigException reused = assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), null));
+        assertTrue(reused.getMessage().contains("train/out.txt has 5 bytes") && reused.getMessage().contains("--from train"),
+                reused.getMessage());
+        ConfigException read = assertThrows(ConfigException.class,
+                () -> pipeline.run(spark, config("pipeline.stages=[evaluate]"), null));
+        assertTrue(read.getMessage().contains("reads 'train', whose checkpoint is damaged"), read.getMessage());
+
+        assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config(), "train")));
+        assertEquals(List.of(), ran(pipeline.run(spark, config(), null)), "rebuilt, and whole again");
+    }
+
+    @Test
+    void aRunDirectoryThatCannotBeCreatedIsAConfigFault() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> pipeline.run(spark, config("run.dir=\"" + file.resolve("run") + "\""), null));
+        assertTrue(e.getMessage().startsWith("run.dir: cannot"), e.getMessage());
+    }
 }

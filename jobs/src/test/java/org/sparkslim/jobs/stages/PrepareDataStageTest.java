@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,7 @@ import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.OneDnn;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.spark.BroadcastModel;
@@ -90,6 +92,28 @@ class PrepareDataStageTest {
         assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("labels range from 0 to 5"), e.getMessage());
     }
 
+    /** A label that does not fit an int is refused as it is, not wrapped into a valid class by a cast. */
+    @Test
+    void aLabelTooLargeForAnIntIsNotWrappedIntoRange() {
+        StructType longLabels = new StructType().add("key", DataTypes.LongType).add("cls", DataTypes.LongType)
+                .add("pixels", DataTypes.BinaryType);
+        String bad = dataset("wide", longLabels, List.of(RowFactory.create(1L, 4294967298L, new byte[16]),
+                RowFactory.create(2L, 1L, new byte[16])));
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> run(bad));
+        assertTrue(e.getMessage().contains("labels range from 1 to 4294967298"), e.getMessage());
+    }
+
+    @Test
+    void nullLabelsOrImagesAreRefusedWithTheirCountAndFirstIds() {
+        List<Row> rows = new ArrayList<>(rows(6, 2, 16));
+        rows.set(2, RowFactory.create(2L, null, new byte[16]));
+        rows.set(4, RowFactory.create(4L, 1, null));
+        String bad = dataset("nulls", OWN, rows);
+        InvalidDataException e = assertThrows(InvalidDataException.class, () -> run(bad));
+        assertTrue(e.getMessage().contains("2 rows have a null id, label or image") && e.getMessage().contains("2, 4"),
+                e.getMessage());
+    }
+
     @Test
     void wrongImageSizeIsRefused() {
         String bad = dataset("size", OWN, rows(10, 2, 15));
@@ -108,10 +132,26 @@ class PrepareDataStageTest {
     }
 
     @Test
-    void missingDatasetIsNamed() {
+    void missingDatasetIsNamedBeforeAnyStageRuns() {
         String missing = dir.resolve("nope.parquet").toString();
-        InvalidDataException e = assertThrows(InvalidDataException.class, () -> run(missing));
-        assertTrue(e.getMessage().contains(missing), e.getMessage());
+        ConfigException e = assertThrows(ConfigException.class, () -> run(missing));
+        assertTrue(e.getMessage().contains("key 'data.parquet.train'") && e.getMessage().contains(missing),
+                e.getMessage());
+    }
+
+    /** The signature covers the input's files, not only its path: data repaired in place is read again. */
+    @Test
+    void anInputRepairedInPlaceIsPreparedAgain() throws Exception {
+        String data = dataset("repaired", OWN, rows(10, 2, 16));
+        run(data);
+        Path prepared = dir.resolve("run/prepare-data/_SUCCESS");
+        String first = Files.readString(prepared);
+        run(data);
+        assertEquals(first, Files.readString(prepared), "the same files: the checkpoint is reused");
+        spark.createDataFrame(rows(12, 2, 16), OWN).write().mode("overwrite").parquet(data);
+        run(data);
+        assertTrue(!first.equals(Files.readString(prepared)), "new files: prepared again");
+        assertEquals(12, spark.read().parquet(dir.resolve("run/prepare-data/train.parquet").toString()).count());
     }
 
     /** Executors must run with oneDNN too: the broadcast model's copies use the helpers. */

@@ -105,7 +105,11 @@ public final class Trainer {
                     done++;
                     long n = batch.getFeatures(0).size(0);
                     images += n;
-                    lossSum += net.score() * n;
+                    double loss = net.score();
+                    if (!Double.isFinite(loss)) {
+                        throw new TrainingDivergedException("the loss is " + loss, epoch, iteration, learningRate(net));
+                    }
+                    lossSum += loss * n;
                     long now = System.nanoTime();
                     if (now - lastLog > LOG_INTERVAL_NANOS || iteration == perEpoch) {
                         lastLog = now;
@@ -117,6 +121,10 @@ public final class Trainer {
                                 rate, formatDuration(eta)));
                     }
                 }
+            }
+            // a weight can overflow while the loss still reads finite (a saturated softmax)
+            if (!Double.isFinite(net.params().sumNumber().doubleValue())) {
+                throw new TrainingDivergedException("a weight is not finite", epoch, iteration, learningRate(net));
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
             double valTop1 = Double.NaN;

@@ -88,4 +88,21 @@ public class TrainingTest {
         assertTrue(top1[0] > 0.9, "four bar positions are easy to tell apart, got top-1 " + top1[0]);
         assertEquals(hashes[0], hashes[1], "same seed, same data: same weights");
     }
+
+    /** A learning rate far too large makes the loss NaN at once; training stops there, saying where and why. */
+    @Test
+    void divergingTrainingStopsAtTheFirstNonFiniteLoss() {
+        LabeledImages train = bars(256, 1);
+        BatchAssembler assembler = new BatchAssembler(SHAPE, 4, new Normalization(0.15, 0.3));
+        TrainingRecipe recipe = new TrainingRecipe(3, 32, 1e6, 0.9, 5e-4, Augmentation.NONE, 11);
+        ModelFamily vgg = ModelZoo.family("vgg");
+        Trainer trainer = new Trainer(recipe, 4);
+        ComputationGraph net = trainer.prepare(vgg.build(vgg.spec(vgg.baseWidths().scaled(0.25), SHAPE, 4, 1)),
+                train.size());
+        TrainingDivergedException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingDivergedException.class,
+                () -> trainer.fit(net, new InMemoryBatchSource(train, assembler, 32, Augmentation.NONE, true, 1), null,
+                        null));
+        assertTrue(e.getMessage().contains("epoch 1, iteration") && e.getMessage().contains("learning rate"),
+                e.getMessage());
+    }
 }

@@ -1,0 +1,12 @@
+package org.sparkslim.compression.train;
+
+/**
+ * Training produced a loss or weights that are not finite numbers: nothing it made from then on is
+ * worth keeping. Names where it happened and the usual cause.
+ */
+public class TrainingDivergedException extends RuntimeException {
+    public TrainingDivergedException(String what, int epoch, int iteration, double learningRate) {
+        super(String.format("training diverged: %s at epoch %d, iteration %d (learning rate %.3g); a smaller "
+                + "learning rate usually avoids it", what, epoch, iteration, learningRate));
+    }
+}
