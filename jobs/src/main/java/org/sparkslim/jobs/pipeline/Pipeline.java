@@ -43,8 +43,8 @@ public final class Pipeline {
         int forceFrom = fromStage == null ? stages.size() : indexOf(stages, fromStage);
         RunDirectory run = RunDirectory.open(config.getString("run.dir"),
                 spark.sparkContext().hadoopConfiguration());
-        checkInputs(stages, run);
         try (RunLock lock = RunLock.take(run.fileSystem(), run.root())) {
+            checkInputs(stages, run);
             return run(spark, config, stages, run, forceFrom, fromStage);
         }
     }
