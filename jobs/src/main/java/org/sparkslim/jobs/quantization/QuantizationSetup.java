@@ -80,8 +80,10 @@ public final class QuantizationSetup {
      */
     public static void reportErrors(Report report, String stage, Path checkpoint) {
         MarkdownTable errors = new MarkdownTable("layer", "SQNR dB", "cosine");
-        for (QuantizationTables.LayerSqnr e : QuantizationTables.LAYER_ERRORS.records(
-                QuantizationTables.LAYER_ERRORS.dataset(report.spark(), checkpoint).orderBy("sqnr_db"))) {
+        List<QuantizationTables.LayerSqnr> worstFirst = new ArrayList<>(
+                QuantizationTables.LAYER_ERRORS.read(report.spark(), checkpoint));
+        worstFirst.sort(Comparator.comparingDouble(QuantizationTables.LayerSqnr::sqnrDb));
+        for (QuantizationTables.LayerSqnr e : worstFirst) {
             errors.row(e.layer(), Report.decimal(e.sqnrDb(), 1), Report.decimal(e.cosine(), 5));
         }
         report.heading("Quantization error per layer (`" + stage + "`, worst first)")

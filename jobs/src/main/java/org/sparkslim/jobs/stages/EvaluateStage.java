@@ -1,11 +1,5 @@
 package org.sparkslim.jobs.stages;
 
-import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.when;
-
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -94,10 +88,8 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
 
         List<String> stages = new ArrayList<>();
         List<ModelCheckpoint.Loaded> models = new ArrayList<>();
-        List<Row> overall = new ArrayList<>();
-        Dataset<Row> perClass = null;
-        Dataset<Row> confusion = null;
-        Dataset<Row> allPredictions = null;
+        List<EvaluationTables.Score> scores = new ArrayList<>();
+        EvaluationTables.Builder tables = new EvaluationTables.Builder();
         for (String stage : s.models()) {
             for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
                 ModelCheckpoint.Loaded model = ModelCheckpoint.load(ctx.run(), stage, record);
@@ -106,17 +98,9 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
                         BroadcastModel.of(ctx.spark(), model.bytes(), record.sha256()), assembler, s.batchSize(),
                         s.threadsPerTask())
                         .persist(StorageLevel.MEMORY_AND_DISK());
-                overall.add(predictions.agg(count(lit(1)), avg(correct()), avg("loss")).first());
+                scores.add(tables.add(stage, record.name(), predictions));
                 stages.add(stage);
                 models.add(model);
-
-                Dataset<Row> tagged = predictions.withColumn("stage", lit(stage)).withColumn("model", lit(record.name()));
-                Dataset<Row> classes = tagged.groupBy("stage", "model", "label")
-                        .agg(count(lit(1)).as("examples"), avg(correct()).as("accuracy"));
-                Dataset<Row> cells = tagged.groupBy("stage", "model", "label", "predicted").agg(count(lit(1)).as("count"));
-                perClass = perClass == null ? classes : perClass.unionByName(classes);
-                confusion = confusion == null ? cells : confusion.unionByName(cells);
-                allPredictions = allPredictions == null ? tagged : allPredictions.unionByName(tagged);
             }
         }
 
@@ -133,26 +117,18 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
         List<MetricsTable.Metrics> metrics = new ArrayList<>();
         for (int i = 0; i < models.size(); i++) {
             ModelRecord record = models.get(i).record();
-            Row o = overall.get(i);
-            metrics.add(new MetricsTable.Metrics(stages.get(i), record.name(), split, o.getLong(0), o.getDouble(1),
-                    o.getDouble(2), record.macs(), record.params(), record.bytes(), latencies.get(i)));
+            EvaluationTables.Score score = scores.get(i);
+            metrics.add(new MetricsTable.Metrics(stages.get(i), record.name(), split, score.examples(), score.top1(),
+                    score.loss(), record.macs(), record.params(), record.bytes(), latencies.get(i)));
             LOG.info(String.format("%s/%s on %s: top-1 %.2f%%, loss %.4f, %d MACs, %d params, %d bytes, latency %s",
-                    stages.get(i), record.name(), split, 100 * o.getDouble(1), o.getDouble(2), record.macs(),
+                    stages.get(i), record.name(), split, 100 * score.top1(), score.loss(), record.macs(),
                     record.params(), record.bytes(), Report.latency(latencies.get(i))));
         }
         ctx.describe("writing metrics");
         MetricsTable.TABLE.write(ctx, metrics);
-        EvaluationTables.write(ctx, EvaluationTables.PER_CLASS, perClass.orderBy("stage", "model", "label").coalesce(1));
-        EvaluationTables.write(ctx, EvaluationTables.CONFUSION,
-                confusion.orderBy("stage", "model", "label", "predicted").coalesce(1));
-        if (s.writePredictions()) {
-            EvaluationTables.write(ctx, EvaluationTables.PREDICTIONS, allPredictions);
-        }
+        tables.write(ctx, s.writePredictions());
     }
 
-    private static org.apache.spark.sql.Column correct() {
-        return when(col("label").equalTo(col("predicted")), 1.0).otherwise(0.0);
-    }
 
     @Override
     public boolean leads() {

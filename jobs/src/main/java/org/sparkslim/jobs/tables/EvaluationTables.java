@@ -1,7 +1,14 @@
 package org.sparkslim.jobs.tables;
 
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
 import java.util.List;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -24,9 +31,44 @@ public final class EvaluationTables {
     public record ClassAccuracy(String stage, String model, int label, long examples, double accuracy) {
     }
 
-    /** Writes a Spark aggregation's rows as one of these tables. */
-    public static void write(StageContext<?> ctx, String file, Dataset<Row> rows) {
-        Tables.write(rows, ctx.output(file));
+    /** One model's score on the split: how many examples, the fraction right, the mean loss. */
+    public record Score(long examples, double top1, double loss) {
+    }
+
+    /**
+     * The tables of the models scored by one evaluation, built with Spark aggregations as each model's
+     * predictions ({@code DistributedScoring} rows) arrive; nothing is collected but one score per model.
+     */
+    public static final class Builder {
+        private Dataset<Row> perClass;
+        private Dataset<Row> confusion;
+        private Dataset<Row> predictions;
+
+        /** Adds a model's predictions (persist them: they are read several times) and returns its score. */
+        public Score add(String stage, String model, Dataset<Row> scored) {
+            Row overall = scored.agg(count(lit(1)), avg(correct()), avg("loss")).first();
+            Dataset<Row> tagged = scored.withColumn("stage", lit(stage)).withColumn("model", lit(model));
+            Dataset<Row> classes = tagged.groupBy("stage", "model", "label")
+                    .agg(count(lit(1)).as("examples"), avg(correct()).as("accuracy"));
+            Dataset<Row> cells = tagged.groupBy("stage", "model", "label", "predicted").agg(count(lit(1)).as("count"));
+            perClass = perClass == null ? classes : perClass.unionByName(classes);
+            confusion = confusion == null ? cells : confusion.unionByName(cells);
+            predictions = predictions == null ? tagged : predictions.unionByName(tagged);
+            return new Score(overall.getLong(0), overall.getDouble(1), overall.getDouble(2));
+        }
+
+        /** Writes per-class accuracy, the confusion matrix and, when asked, the per-example predictions. */
+        public void write(StageContext<?> ctx, boolean withPredictions) {
+            Tables.write(perClass.orderBy("stage", "model", "label").coalesce(1), ctx.output(PER_CLASS));
+            Tables.write(confusion.orderBy("stage", "model", "label", "predicted").coalesce(1), ctx.output(CONFUSION));
+            if (withPredictions) {
+                Tables.write(predictions, ctx.output(PREDICTIONS));
+            }
+        }
+
+        private static Column correct() {
+            return when(col("label").equalTo(col("predicted")), 1.0).otherwise(0.0);
+        }
     }
 
     public static List<ClassAccuracy> perClass(SparkSession spark, Path evaluate) {
