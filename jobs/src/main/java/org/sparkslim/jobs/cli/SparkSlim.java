@@ -11,15 +11,22 @@ public final class SparkSlim implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "print the stack trace of every error, a mistake in the config or data too")
+    boolean verbose;
+
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
     public static int execute(String... args) {
-        return new CommandLine(new SparkSlim())
-                .setExecutionExceptionHandler(new ErrorReporter())
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    static CommandLine commandLine() {
+        SparkSlim app = new SparkSlim();
+        return new CommandLine(app).setExecutionExceptionHandler(new ErrorReporter(() -> app.verbose));
     }
 
     @Override

@@ -19,15 +19,15 @@ final class StagesCommand implements Runnable {
             System.out.printf("%-16s %s%n", s.name(), s.description());
             Described d = describe(s, defaults);
             System.out.printf("%-16s   reads:  %s%n", "", d.inputs().isEmpty() ? "(source data)" : String.join(", ", d.inputs()));
-            System.out.printf("%-16s   writes: %s%n", "", String.join(", ", s.outputs()));
+            System.out.printf("%-16s   writes: %s%n", "", String.join(", ", d.outputs()));
             System.out.printf("%-16s   config: %s%n", "", String.join(", ", d.sections()));
         }
     }
 
-    private record Described(List<String> inputs, Set<String> sections) {
+    private record Described(List<String> inputs, List<String> outputs, Set<String> sections) {
     }
 
-    /** What a stage reads with the default settings: its inputs and the config sections of its keys. */
+    /** A stage with the default settings: its inputs, outputs and the config sections of its keys. */
     private static <S> Described describe(Stage<S> stage, Config defaults) {
         SettingsReader reader = new SettingsReader(defaults, stage.name(), stage.name());
         S settings = stage.settings(reader);
@@ -35,6 +35,6 @@ final class StagesCommand implements Runnable {
         for (String key : reader.keysRead().keySet()) {
             sections.add(key.substring(0, key.lastIndexOf('.') < 0 ? key.length() : key.lastIndexOf('.')));
         }
-        return new Described(stage.inputs(settings), sections);
+        return new Described(stage.inputs(settings), stage.outputs(settings), sections);
     }
 }

@@ -93,6 +93,9 @@ public final class Pipeline {
             LOG.info("[{}/{}] {}: running ({}; signature {})", i + 1, stages.size(), stage.name(), reason,
                     signature.substring(0, 12));
             long start = System.nanoTime();
+            if (i >= forceFrom || rebuiltInput != null) {
+                run.discardResumeArea(stage.name()); // to be run from the start, not resumed
+            }
             outcomes.add(new StageOutcome(stage.name(), StageOutcome.Status.RAN, signature,
                     runOne(spark, run, stage, signature, runStages)));
             ranNow.add(stage.name());
@@ -184,10 +187,12 @@ public final class Pipeline {
                               Map<String, Stage<?>> runStages) throws Exception {
         long start = System.nanoTime();
         Path output = run.begin(stage.name());
+        Path resumeArea = run.resumeArea(stage.name(), signature);
         spark.sparkContext().setJobGroup(stage.name(), stage.name() + ": " + stage.stage().description(), false);
         try {
-            stage.stage().run(new StageContext<>(stage, spark, run, output, runStages));
-            run.commit(stage.name(), output, signature, codeVersion);
+            stage.stage().run(new StageContext<>(stage, spark, run, output, resumeArea, runStages));
+            run.commit(stage.name(), output, stage.outputs(), signature, codeVersion);
+            run.discardResumeArea(stage.name());
         } catch (Exception | Error e) {
             run.discard(output);
             throw e;

@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -29,6 +30,7 @@ import org.sparkslim.jobs.config.ConfigException;
 public final class RunDirectory {
     public static final String SUCCESS = "_SUCCESS";
     private static final String TMP = ".tmp";
+    private static final String RESUME = ".resume";
     /** Marker keys that record a committed file's size. */
     private static final String FILE_PREFIX = "file.";
 
@@ -150,6 +152,22 @@ public final class RunDirectory {
         return files;
     }
 
+    /**
+     * What is wrong with one output of a finished stage: a file must be there and not empty; a
+     * directory (a Parquet table) must hold the {@code _SUCCESS} its writer leaves when all its parts are written.
+     */
+    private Optional<String> incomplete(Path output) throws IOException {
+        if (!fs.exists(output)) {
+            return Optional.of(output.getName() + " is missing");
+        }
+        FileStatus status = fs.getFileStatus(output);
+        if (status.isDirectory()) {
+            return fs.exists(new Path(output, SUCCESS)) ? Optional.empty()
+                    : Optional.of(output.getName() + " has no " + SUCCESS + " (its writer did not finish)");
+        }
+        return status.getLen() > 0 ? Optional.empty() : Optional.of(output.getName() + " is empty");
+    }
+
     /** A fresh, empty directory for a stage to write into. */
     public Path begin(String stage) throws IOException {
         Path tmp = new Path(new Path(root, TMP), stage + "-" + UUID.randomUUID().toString().substring(0, 8));
@@ -161,9 +179,17 @@ public final class RunDirectory {
 
     /**
      * Moves a finished stage directory into place, replacing the old checkpoint, then writes _SUCCESS
-     * with the signature and the code version that wrote it.
+     * with the signature, the code version that wrote it and the size of every file. Refuses, leaving
+     * the old checkpoint as it was, when one of the stage's declared outputs is missing or incomplete.
      */
-    public void commit(String stage, Path finished, String signature, String codeVersion) throws IOException {
+    public void commit(String stage, Path finished, List<String> outputs, String signature, String codeVersion)
+            throws IOException {
+        for (String output : outputs) {
+            incomplete(new Path(finished, output)).ifPresent(fault -> {
+                throw new IllegalStateException("stage '" + stage + "' finished without writing all its outputs: "
+                        + fault + "; nothing was committed");
+            });
+        }
         Path target = stage(stage);
         Path retired = null;
         if (fs.exists(target)) {
@@ -183,6 +209,29 @@ public final class RunDirectory {
         if (retired != null) {
             fs.delete(retired, true);
         }
+    }
+
+    /**
+     * Where a stage of this signature keeps what lets a later run resume it (a training's state after
+     * each epoch). It survives a failed or killed run; what was kept for another signature of the stage
+     * (other settings, other inputs, other code) is deleted here, as it cannot be resumed.
+     */
+    public Path resumeArea(String stage, String signature) throws IOException {
+        Path stageArea = new Path(new Path(root, RESUME), stage);
+        Path area = new Path(stageArea, signature.substring(0, 16));
+        if (fs.exists(stageArea)) {
+            for (FileStatus s : fs.listStatus(stageArea)) {
+                if (!s.getPath().getName().equals(area.getName())) {
+                    fs.delete(s.getPath(), true);
+                }
+            }
+        }
+        return area;
+    }
+
+    /** Deletes a stage's resume area: it is committed, or is to run from the start. */
+    public void discardResumeArea(String stage) throws IOException {
+        fs.delete(new Path(new Path(root, RESUME), stage), true);
     }
 
     /** Deletes what killed or failed runs left in the temporary area. */

@@ -30,8 +30,11 @@ public interface Stage<S> {
     /** Names of the stages whose checkpoints this stage reads (a path names another run's checkpoint). */
     List<String> inputs(S settings);
 
-    /** What the stage writes, for {@code sparkslim stages}. */
-    List<String> outputs();
+    /**
+     * The files and Parquet tables the stage always writes, relative to its checkpoint. The pipeline
+     * commits a checkpoint only when each of them is there and complete.
+     */
+    List<String> outputs(S settings);
 
     void run(StageContext<S> context) throws Exception;
 }

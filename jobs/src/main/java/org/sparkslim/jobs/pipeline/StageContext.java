@@ -10,15 +10,17 @@ public final class StageContext<S> {
     private final SparkSession spark;
     private final RunDirectory run;
     private final Path output;
+    private final Path resumeArea;
     private final Map<String, Stage<?>> runStages;
 
-    StageContext(StageInstance<S> instance, SparkSession spark, RunDirectory run, Path output,
+    StageContext(StageInstance<S> instance, SparkSession spark, RunDirectory run, Path output, Path resumeArea,
                  Map<String, Stage<?>> runStages) {
         this.instance = instance;
         this.runStages = runStages;
         this.spark = spark;
         this.run = run;
         this.output = output;
+        this.resumeArea = resumeArea;
     }
 
     public SparkSession spark() {
@@ -40,6 +42,15 @@ public final class StageContext<S> {
 
     public Path output(String name) {
         return new Path(output, name);
+    }
+
+    /**
+     * A directory for what would let a killed run of this stage resume instead of starting again (a
+     * training's state after each epoch): it outlives a failed run, and is deleted when the stage
+     * commits, is forced to run again, or its signature changes.
+     */
+    public Path resumeArea() {
+        return resumeArea;
     }
 
     /** The completed checkpoint of an input stage. */

@@ -59,4 +59,8 @@ public final class StageInstance<S> {
     public List<String> inputs() {
         return stage.inputs(settings);
     }
+
+    public List<String> outputs() {
+        return stage.outputs(settings);
+    }
 }

@@ -72,7 +72,7 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
     }
 
     @Override
-    public List<String> outputs() {
+    public List<String> outputs(Settings settings) {
         return List.of(MetricsTable.TABLE.file(), EvaluationTables.PER_CLASS, EvaluationTables.CONFUSION,
                 EvaluationTables.PREDICTIONS);
     }

@@ -91,8 +91,8 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("<stage>-<model>.onnx", "<stage>-<model>-int8.onnx", ExportsTable.TABLE.file());
+    public List<String> outputs(Settings settings) {
+        return List.of(ExportsTable.TABLE.file()); // and <stage>-<model>[-int8].onnx per model
     }
 
     /** One written export, open in ONNX Runtime until it has been timed. */

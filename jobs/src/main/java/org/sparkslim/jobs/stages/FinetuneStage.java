@@ -11,6 +11,7 @@ import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.FineTuning;
+import org.sparkslim.jobs.tables.HistoryTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.training.ModelTraining;
 
@@ -49,8 +50,8 @@ public final class FinetuneStage implements Stage<FinetuneStage.Settings>, Repor
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", "history.parquet");
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(HistoryTable.TABLE.file());
     }
 
     @Override

@@ -80,8 +80,8 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", PlanFiles.PLAN, PlanFiles.STEPS, "models.parquet", StepsTable.TABLE.file(),
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(PlanFiles.PLAN, PlanFiles.STEPS, StepsTable.TABLE.file(),
                 HistoryTable.TABLE.file());
     }
 
@@ -132,8 +132,8 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
             overall = overall == null ? solution.plan() : overall.then(solution.plan());
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.restore(keeping, net, pruned, solution.plan(), setup.graph());
-            ModelTraining.Trained tuned = ModelTraining.train(ctx, s.data(), s.tuning().recipe().validateEachEpoch(),
-                    pruned, s.tuning().recipe(s.epochsPerStep(), step), teaching);
+            ModelTraining.Trained tuned = ModelTraining.train(ctx, "step-" + step, s.data(),
+                    s.tuning().recipe().validateEachEpoch(), pruned, s.tuning().recipe(s.epochsPerStep(), step), teaching);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();
@@ -149,7 +149,7 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
         // the steps as one plan of the original model: replayable by prune.strategy = plan, and what
         // feature hints cut the teacher's activations to
         PlanFiles.write(ctx, overall);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, original.record().family(),
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, original.record().family(),
                 "pruned in " + steps + " steps", assembler.shape())));
         StepsTable.TABLE.write(ctx, stepRows);
         ModelTraining.writeHistory(ctx, history);

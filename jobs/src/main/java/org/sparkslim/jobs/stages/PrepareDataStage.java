@@ -107,7 +107,7 @@ public final class PrepareDataStage implements Stage<PrepareDataStage.Settings> 
     }
 
     @Override
-    public List<String> outputs() {
+    public List<String> outputs(Settings settings) {
         return List.of("train.parquet", "val.parquet", "test.parquet");
     }
 

@@ -91,8 +91,8 @@ public final class PruneStage implements Stage<PruneStage.Settings>, ReportSecti
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", PlanFiles.PLAN, "models.parquet", RatiosTable.TABLE.file());
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(PlanFiles.PLAN, RatiosTable.TABLE.file());
     }
 
     @Override
@@ -134,7 +134,7 @@ public final class PruneStage implements Stage<PruneStage.Settings>, ReportSecti
 
         PlanFiles.write(ctx, solution.plan());
         Set<String> removed = setup.graph().branchVertices(solution.plan().removedBlocks());
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", pruned, model.record().family(),
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, pruned, model.record().family(),
                 widthsAfter(setup, solution.plan(), removed), shape)));
         List<RatiosTable.Ratio> rows = new ArrayList<>();
         for (ChannelGroup g : setup.graph().groups()) {

@@ -70,8 +70,8 @@ public final class PtqStage implements Stage<PtqStage.Settings>, ReportSection {
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", QuantizationTables.RANGES.file(),
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(QuantizationTables.RANGES.file(),
                 QuantizationTables.LAYER_ERRORS.file());
     }
 
@@ -92,7 +92,7 @@ public final class PtqStage implements Stage<PtqStage.Settings>, ReportSection {
                 QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(), images, reference,
                         net)));
         QuantizationSetup.writeRanges(ctx, net);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, model.record().family(),
                 model.record().widths(), s.data().shape())));
     }
 

@@ -25,6 +25,7 @@ import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.QuantSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.spark.DistributedCalibration;
+import org.sparkslim.jobs.tables.HistoryTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.QuantizationTables;
 import org.sparkslim.jobs.training.ModelTraining;
@@ -73,8 +74,8 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", "history.parquet", QuantizationTables.RANGES.file(),
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(HistoryTable.TABLE.file(), QuantizationTables.RANGES.file(),
                 QuantizationTables.LAYER_ERRORS.file());
     }
 
@@ -88,7 +89,7 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
                 FakeQuantization.quantizedLayers(fakeQuantized).size(), scheme.weights().configName(),
                 FakeQuantization.quantizers(fakeQuantized).size(), scheme.activationRange().configName());
 
-        ModelTraining.Trained trained = ModelTraining.train(ctx, s.data(), s.recipe().validateEachEpoch(), fakeQuantized,
+        ModelTraining.Trained trained = ModelTraining.train(ctx, ModelCheckpoint.SINGLE, s.data(), s.recipe().validateEachEpoch(), fakeQuantized,
                 s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), ModelTraining.Teaching.NONE);
         ComputationGraph net = trained.net();
 
@@ -103,7 +104,7 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
         LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(),
                 calibration, FakeQuantization.strip(net), net)));
         QuantizationSetup.writeRanges(ctx, net);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", net, model.record().family(),
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, model.record().family(),
                 model.record().widths(), s.data().shape())));
         ModelTraining.writeHistory(ctx, trained.history());
     }

@@ -60,7 +60,7 @@ public final class SensitivityStage implements Stage<SensitivityStage.Settings>,
     }
 
     @Override
-    public List<String> outputs() {
+    public List<String> outputs(Settings settings) {
         return List.of(SensitivityTable.TABLE.file());
     }
 

@@ -17,6 +17,8 @@ import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.ModelSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
+import org.sparkslim.jobs.tables.HistoryTable;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.training.ModelTraining;
 
 /**
@@ -58,8 +60,8 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
     }
 
     @Override
-    public List<String> outputs() {
-        return List.of("model.zip", "models.parquet", "history.parquet");
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs(HistoryTable.TABLE.file());
     }
 
     @Override

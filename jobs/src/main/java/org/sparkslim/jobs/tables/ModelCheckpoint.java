@@ -1,6 +1,7 @@
 package org.sparkslim.jobs.tables;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
@@ -44,7 +45,17 @@ public final class ModelCheckpoint {
         }
     };
 
+    /** The name of the model of a stage that produces one. */
+    public static final String SINGLE = "model";
+
     private ModelCheckpoint() {
+    }
+
+    /** The outputs of a stage that produces one model: its file, {@code models.parquet}, then {@code more}. */
+    public static List<String> singleModelOutputs(String... more) {
+        List<String> files = new ArrayList<>(List.of(SINGLE + ".zip", TABLE.file()));
+        files.addAll(List.of(more));
+        return files;
     }
 
     /** A model of a checkpoint with its network and file content. */
@@ -70,7 +81,7 @@ public final class ModelCheckpoint {
         return TABLE.read(spark, run.stage(stage));
     }
 
-    /** The one model of a stage's checkpoint (stages that produce one model call it "model"). */
+    /** The one model of a stage's checkpoint (named {@link #SINGLE}). */
     public static Loaded loadSingle(StageContext<?> ctx, String stage) throws IOException {
         ctx.input(stage);
         List<ModelRecord> records = read(ctx.spark(), ctx.run(), stage);

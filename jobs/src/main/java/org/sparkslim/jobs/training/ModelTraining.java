@@ -20,6 +20,7 @@ import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.UnsupportedVertexException;
 import org.sparkslim.compression.runtime.OneDnn;
+import org.sparkslim.compression.train.EpochCheckpoints;
 import org.sparkslim.compression.train.EpochSummary;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -54,8 +55,8 @@ public final class ModelTraining {
     /** Trains a copy of {@code net} and writes it as the stage's model, with its history. */
     public static void trainAndWrite(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
                               TrainingRecipe recipe, Teaching teaching, String family, String widths) throws Exception {
-        Trained trained = train(ctx, data, validateEachEpoch, net, recipe, teaching);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, "model", trained.net(), family, widths,
+        Trained trained = train(ctx, ModelCheckpoint.SINGLE, data, validateEachEpoch, net, recipe, teaching);
+        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, trained.net(), family, widths,
                 data.shape())));
         writeHistory(ctx, trained.history());
     }
@@ -122,12 +123,15 @@ public final class ModelTraining {
 
     /**
      * Trains a copy of {@code net} on the train split, learning from a teacher's soft labels and
-     * features when {@code teaching} has them; {@code net} itself is not changed.
+     * features when {@code teaching} has them; {@code net} itself is not changed. The state after each
+     * epoch is kept in the stage's resume area under {@code name} (one name per training of a stage),
+     * and a training of the same name that a killed run left unfinished continues from it.
      */
-    public static Trained train(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
-                         TrainingRecipe recipe, Teaching teaching) {
+    public static Trained train(StageContext<?> ctx, String name, DataSettings data, boolean validateEachEpoch,
+                                ComputationGraph net, TrainingRecipe recipe, Teaching teaching) throws IOException {
+        EpochCheckpoints checkpoints = new EpochCheckpointFiles(ctx.run(), new Path(ctx.resumeArea(), name));
         try {
-            return trainOnce(ctx, data, validateEachEpoch, net, recipe, teaching);
+            return trainOnce(ctx, data, validateEachEpoch, net, recipe, teaching, checkpoints);
         } catch (TrainingDivergedException e) {
             // nothing is committed: the stage fails, and says where it diverged
             throw new ConfigException("stage '" + ctx.stageName() + "': " + e.getMessage(), e);
@@ -135,7 +139,8 @@ public final class ModelTraining {
     }
 
     private static Trained trainOnce(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch,
-                                     ComputationGraph net, TrainingRecipe recipe, Teaching teaching) {
+                                     ComputationGraph net, TrainingRecipe recipe, Teaching teaching,
+                                     EpochCheckpoints checkpoints) throws IOException {
         OneDnn.enable();
         BatchAssembler assembler = data.assembler();
         String prepared = ctx.input("prepare-data").toString();
@@ -150,7 +155,7 @@ public final class ModelTraining {
         ComputationGraph trained = trainer.prepare(net, train.size());
         SoftLabelDistillation distillation = teaching.softLabels();
         if (distillation == null) {
-            return new Trained(trained, trainer.fit(trained, train, val, null));
+            return new Trained(trained, trainer.fit(trained, train, val, checkpoints));
         }
         LOG.info(String.format("%s: learning from the teacher's soft labels at temperature %.3g (weight %.3g)"
                         + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
@@ -158,7 +163,7 @@ public final class ModelTraining {
         try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
             FeatureHints hints = teaching.hints();
             if (hints == null) {
-                return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, null));
+                return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, checkpoints));
             }
             LOG.info(String.format("%s: and from the teacher's features at %s (weight %.3g each)", ctx.stageName(),
                     hints.layers(), hints.weight()));
@@ -171,7 +176,7 @@ public final class ModelTraining {
                 throw new ConfigException("distill.hint-layers: " + e.getMessage());
             }
             try (attached) {
-                return new Trained(trained, trainer.fit(attached.network(), train, hints::targets, val, null));
+                return new Trained(trained, trainer.fit(attached.network(), train, hints::targets, val, checkpoints));
             }
         }
     }

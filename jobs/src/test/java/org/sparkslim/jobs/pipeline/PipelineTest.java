@@ -9,8 +9,12 @@ import com.typesafe.config.Config;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,6 +108,22 @@ class PipelineTest {
         assertEquals(List.of("train", "evaluate"), ran(pipeline.run(spark, config("train.epochs=2"), null)));
     }
 
+    /** A stage that ends without writing a declared output is not committed; the old checkpoint stays. */
+    @Test
+    void aStageMissingAnOutputIsNotCommitted() throws Exception {
+        pipeline.run(spark, config(), null);
+        String before = output("train");
+        RunDirectory run = RunDirectory.open(dir.toString(), spark.sparkContext().hadoopConfiguration());
+        String signature = run.completedSignature("train").orElseThrow();
+        b.writesNothing = true;
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> pipeline.run(spark, config("train.epochs=2"), null));
+        assertTrue(e.getMessage().contains("stage 'train'") && e.getMessage().contains("out.txt is missing"),
+                e.getMessage());
+        assertEquals(before, output("train"));
+        assertEquals(signature, run.completedSignature("train").orElseThrow(), "the old marker stays");
+    }
+
     @Test
     void aStageWithoutMarkerRunsAgain() throws Exception {
         pipeline.run(spark, config(), null);
@@ -125,10 +145,17 @@ class PipelineTest {
     }
 
     private void writeLock(long pid) throws Exception {
-        java.util.Properties holder = RunLock.holder(pid);
+        writeLock(RunLock.holder(pid));
+    }
+
+    private void writeLock(Properties holder) throws Exception {
         try (var out = Files.newOutputStream(dir.resolve(RunLock.FILE))) {
             holder.store(out, null);
         }
+    }
+
+    private FileTime lastTouched() throws Exception {
+        return Files.getLastModifiedTime(dir.resolve(RunLock.FILE));
     }
 
     /** One run at a time per run directory: a live holder is named, a dead one's lock is taken over. */
@@ -146,6 +173,38 @@ class PipelineTest {
         writeLock(ended.pid());
         assertEquals(List.of("prepare-data", "train", "evaluate"), ran(pipeline.run(spark, config(), null)));
         assertFalse(Files.exists(dir.resolve(RunLock.FILE)), "the lock is released when the run ends");
+    }
+
+    /** A holder on another host cannot be asked; its lock is stale only once its heartbeat has stopped. */
+    @Test
+    void aLockFromAnotherHostIsTakenOverOnlyWhenNoLongerTouched() throws Exception {
+        Files.createDirectories(dir);
+        Properties elsewhere = RunLock.holder(1);
+        elsewhere.setProperty("host", "another-host.example");
+        writeLock(elsewhere);
+        ConfigException busy = assertThrows(ConfigException.class, () -> pipeline.run(spark, config(), null));
+        assertTrue(busy.getMessage().contains("on another-host.example"), busy.getMessage());
+
+        Files.setLastModifiedTime(dir.resolve(RunLock.FILE),
+                FileTime.from(Instant.now().minus(RunLock.STALE_AFTER).minusSeconds(60)));
+        assertEquals(List.of("prepare-data", "train", "evaluate"), ran(pipeline.run(spark, config(), null)));
+    }
+
+    @Test
+    void aHeldLockIsTouchedWhileTheRunLasts() throws Exception {
+        Files.createDirectories(dir);
+        var hadoop = spark.sparkContext().hadoopConfiguration();
+        var fs = org.apache.hadoop.fs.FileSystem.getLocal(hadoop);
+        try (RunLock lock = RunLock.take(fs, new org.apache.hadoop.fs.Path(dir.toString()), Duration.ofMillis(50),
+                RunLock.STALE_AFTER)) {
+            FileTime old = FileTime.from(Instant.now().minusSeconds(3600));
+            Files.setLastModifiedTime(dir.resolve(RunLock.FILE), old);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (lastTouched().equals(old) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(lastTouched().toInstant().isAfter(Instant.now().minusSeconds(60)), "touched: " + lastTouched());
+        }
     }
 
     @Test

@@ -12,10 +12,11 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.sparkslim.compression.train.LearnedLayerState;
 
 /** The running {@link FakeQuantize} layer: rounds forward, passes gradients straight through. */
-public class FakeQuantizeLayer extends AbstractLayer<FakeQuantize> {
-    /** Recent batch maxima for {@link ActivationRange#WINDOW_ABS_MAX} (training state, not saved). */
+public class FakeQuantizeLayer extends AbstractLayer<FakeQuantize> implements LearnedLayerState {
+    /** Recent batch maxima for {@link ActivationRange#WINDOW_ABS_MAX} (training state, not in the model file). */
     private final Deque<Double> recentMaxima = new ArrayDeque<>();
     /** The scale the last forward pass used, for its backward pass. */
     private double lastScale = 1.0;
@@ -60,6 +61,29 @@ public class FakeQuantizeLayer extends AbstractLayer<FakeQuantize> {
             q.learnRange(recentMaxima.stream().mapToDouble(Double::doubleValue).max().orElse(batchMax));
         }
         return q.range();
+    }
+
+    /** The range learned so far, then the window's batch maxima, oldest first. */
+    @Override
+    public double[] learnedState() {
+        double[] state = new double[1 + recentMaxima.size()];
+        state[0] = layerConf().range();
+        int i = 1;
+        for (double max : recentMaxima) {
+            state[i++] = max;
+        }
+        return state;
+    }
+
+    @Override
+    public void restoreLearnedState(double[] state) {
+        if (!layerConf().frozen()) {
+            layerConf().learnRange(state[0]);
+        }
+        recentMaxima.clear();
+        for (int i = 1; i < state.length; i++) {
+            recentMaxima.addLast(state[i]);
+        }
     }
 
     private double batchAbsMax() {

@@ -1,9 +1,10 @@
 package org.sparkslim.compression.train;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.Optional;
 import java.util.function.Function;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.util.ComputationGraphUtil;
@@ -54,28 +55,38 @@ public final class Trainer {
     /**
      * Trains {@code net} in place for the recipe's epochs.
      *
-     * @param validation scored after each epoch, or null
-     * @param onEpoch    called after each epoch (for checkpoints or history), may be null
+     * @param validation  scored after each epoch, or null
+     * @param checkpoints where the state is saved after each epoch and resumed from
      */
     public List<EpochSummary> fit(ComputationGraph net, BatchSource train, BatchSource validation,
-                                  Consumer<EpochSummary> onEpoch) {
-        return fit(net, train, ComputationGraphUtil::toMultiDataSet, validation, onEpoch);
+                                  EpochCheckpoints checkpoints) throws IOException {
+        return fit(net, train, ComputationGraphUtil::toMultiDataSet, validation, checkpoints);
     }
 
     /**
      * Trains {@code net} in place for the recipe's epochs, on the labels {@code targets} makes of each
      * batch (for a network with several outputs); it runs ahead of training, in the prefetch thread.
-     * Validation scores the network's first output.
+     * Validation scores the network's first output. When {@code checkpoints} holds the state of an
+     * earlier, interrupted training of the same network, training continues after its last epoch.
      */
     public List<EpochSummary> fit(ComputationGraph net, BatchSource train, Function<DataSet, MultiDataSet> targets,
-                                  BatchSource validation, Consumer<EpochSummary> onEpoch) {
-        Nd4j.getRandom().setSeed(recipe.seed());
+                                  BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
         long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
         long totalIterations = perEpoch * recipe.epochs();
+        List<EpochSummary> history = new ArrayList<>();
+        Optional<TrainingState> resumed = checkpoints.latest();
+        if (resumed.isPresent() && resumed.get().epoch() <= recipe.epochs()) {
+            resumed.get().restoreInto(net);
+            history.addAll(resumed.get().history());
+            LOG.info("resuming after epoch {}/{}, from the state saved when it ended", resumed.get().epoch(),
+                    recipe.epochs());
+        }
         long started = System.nanoTime();
         long done = 0;
-        List<EpochSummary> history = new ArrayList<>();
-        for (int epoch = 1; epoch <= recipe.epochs(); epoch++) {
+        long skipped = perEpoch * history.size();
+        for (int epoch = history.size() + 1; epoch <= recipe.epochs(); epoch++) {
+            // seeded per epoch, so that an epoch draws the same numbers whether or not training resumed before it
+            Nd4j.getRandom().setSeed(recipe.seed() * 1_000_003L + epoch);
             long epochStart = System.nanoTime();
             long lastLog = epochStart;
             double lossSum = 0;
@@ -115,7 +126,7 @@ public final class Trainer {
                         lastLog = now;
                         double elapsed = (now - started) / 1e9;
                         double rate = images / ((now - epochStart) / 1e9);
-                        double eta = elapsed / done * (totalIterations - done);
+                        double eta = elapsed / done * (totalIterations - skipped - done);
                         LOG.info(String.format("epoch %d/%d  iteration %d/%d  loss %.4f  lr %.5f  %.0f images/s  ETA %s",
                                 epoch, recipe.epochs(), iteration, perEpoch, lossSum / images, learningRate(net),
                                 rate, formatDuration(eta)));
@@ -143,9 +154,7 @@ public final class Trainer {
                     recipe.bnScaleL1() > 0
                             ? ", batch norm scales at 0: " + BatchNormScaleShrinkage.zeroScales(net) : ""));
             history.add(summary);
-            if (onEpoch != null) {
-                onEpoch.accept(summary);
-            }
+            checkpoints.save(TrainingState.of(net, history));
         }
         return history;
     }

@@ -30,6 +30,7 @@ import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.train.EpochCheckpoints;
 import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -74,7 +75,7 @@ class FeatureHintsTest {
     }
 
     @Test
-    void hintsPullAPrunedStudentsFeaturesToTheTeachersKeptChannels() {
+    void hintsPullAPrunedStudentsFeaturesToTheTeachersKeptChannels() throws Exception {
         LabeledImages images = TrainingTest.bars(512, 1);
         BatchAssembler assembler = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
         TrainingRecipe recipe = new TrainingRecipe(3, 32, 0.05, 0.9, 5e-4, Augmentation.NONE, 11);
@@ -92,7 +93,7 @@ class FeatureHintsTest {
         ComputationGraph hinted = plain.clone();
         double before = featureDistance(hinted, teacher, kept, probe);
         trainer.fit(plain, new InMemoryBatchSource(images, assembler, recipe.batchSize(), recipe.augmentation(), true,
-                recipe.seed()), null, null);
+                recipe.seed()), null, EpochCheckpoints.NONE);
 
         FeatureHints hints = new FeatureHints(new TeacherLogits(teacher), Map.of(HINTED, kept), 2.0, false);
         try (FeatureHints.Attached attached = hints.attachTo(hinted, INPUT)) {
@@ -111,7 +112,7 @@ class FeatureHintsTest {
             assertEquals(classifier + 2.0 * mse, net.score(targets, false), 1e-4 * (classifier + 2.0 * mse));
 
             trainer.fit(net, new InMemoryBatchSource(images, assembler, recipe.batchSize(), recipe.augmentation(), true,
-                    recipe.seed()), hints::targets, null, null);
+                    recipe.seed()), hints::targets, null, EpochCheckpoints.NONE);
         }
         double withHints = featureDistance(hinted, teacher, kept, probe);
         double without = featureDistance(plain, teacher, kept, probe);

@@ -24,6 +24,7 @@ import org.sparkslim.compression.data.Normalization;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.train.EpochCheckpoints;
 import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -123,7 +124,7 @@ class SoftLabelDistillationTest {
     }
 
     @Test
-    void studentLearnsTheTeachersAnswersAndKeepsItsOwnLoss() {
+    void studentLearnsTheTeachersAnswersAndKeepsItsOwnLoss() throws Exception {
         LabeledImages images = TrainingTest.bars(512, 1);
         BatchAssembler assembler = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
         TrainingRecipe recipe = new TrainingRecipe(3, 32, 0.05, 0.9, 5e-4, Augmentation.NONE, 11);
@@ -139,7 +140,7 @@ class SoftLabelDistillationTest {
         try (SoftLabelDistillation.Installed installed = distillation.installOn(student)) {
             assertInstanceOf(SoftLabelLoss.class, outputConf.getLossFn());
             trainer.fit(student, new InMemoryBatchSource(images, assembler, recipe.batchSize(),
-                    recipe.augmentation(), true, recipe.seed()), distillation::targets, null, null);
+                    recipe.augmentation(), true, recipe.seed()), distillation::targets, null, EpochCheckpoints.NONE);
         }
         double after = divergence(teacherAnswers, student.outputSingle(false, probe.getFeatures()));
         assertTrue(after < before / 4,

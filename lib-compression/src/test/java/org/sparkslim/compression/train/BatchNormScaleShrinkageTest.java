@@ -44,7 +44,7 @@ class BatchNormScaleShrinkageTest {
     }
 
     @Test
-    void trainingWithThePenaltyEndsWithScalesAtZeroAndWithoutItNone() {
+    void trainingWithThePenaltyEndsWithScalesAtZeroAndWithoutItNone() throws Exception {
         LabeledImages train = TrainingTest.bars(256, 1);
         BatchAssembler assembler = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
         long[] zeros = new long[2];
@@ -55,7 +55,7 @@ class BatchNormScaleShrinkageTest {
             Trainer trainer = new Trainer(recipe, 4);
             ComputationGraph net = trainer.prepare(smallVgg(recipe.seed()), train.size());
             trainer.fit(net, new InMemoryBatchSource(train, assembler, recipe.batchSize(), recipe.augmentation(), true,
-                    recipe.seed()), null, null);
+                    recipe.seed()), null, EpochCheckpoints.NONE);
             zeros[run] = BatchNormScaleShrinkage.zeroScales(net).zero();
         }
         assertEquals(0, zeros[0], "no penalty, no scale at exactly 0");

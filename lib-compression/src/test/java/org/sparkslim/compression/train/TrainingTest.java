@@ -63,7 +63,7 @@ public class TrainingTest {
     }
 
     @Test
-    void trainingLearnsAndIsReproducible() {
+    void trainingLearnsAndIsReproducible() throws Exception {
         LabeledImages train = bars(512, 1);
         LabeledImages val = bars(256, 2);
         BatchAssembler assembler = new BatchAssembler(SHAPE, 4, new Normalization(0.15, 0.3));
@@ -78,7 +78,7 @@ public class TrainingTest {
             net = trainer.prepare(net, train.size());
             List<EpochSummary> history = trainer.fit(net,
                     new InMemoryBatchSource(train, assembler, recipe.batchSize(), recipe.augmentation(), true, recipe.seed()),
-                    InMemoryBatchSource.forEvaluation(val, assembler, 64), null);
+                    InMemoryBatchSource.forEvaluation(val, assembler, 64), EpochCheckpoints.NONE);
             assertEquals(3, history.size());
             assertTrue(history.get(2).trainLoss() < history.get(0).trainLoss(), "loss falls: " + history);
             top1[run] = Evaluator.evaluate(net, InMemoryBatchSource.forEvaluation(val, assembler, 64), 4).top1();
@@ -91,7 +91,7 @@ public class TrainingTest {
 
     /** A learning rate far too large makes the loss NaN at once; training stops there, saying where and why. */
     @Test
-    void divergingTrainingStopsAtTheFirstNonFiniteLoss() {
+    void divergingTrainingStopsAtTheFirstNonFiniteLoss() throws Exception {
         LabeledImages train = bars(256, 1);
         BatchAssembler assembler = new BatchAssembler(SHAPE, 4, new Normalization(0.15, 0.3));
         TrainingRecipe recipe = new TrainingRecipe(3, 32, 1e6, 0.9, 5e-4, Augmentation.NONE, 11);
@@ -101,7 +101,7 @@ public class TrainingTest {
                 train.size());
         TrainingDivergedException e = org.junit.jupiter.api.Assertions.assertThrows(TrainingDivergedException.class,
                 () -> trainer.fit(net, new InMemoryBatchSource(train, assembler, 32, Augmentation.NONE, true, 1), null,
-                        null));
+                        EpochCheckpoints.NONE));
         assertTrue(e.getMessage().contains("epoch 1, iteration") && e.getMessage().contains("learning rate"),
                 e.getMessage());
     }

@@ -1,0 +1,120 @@
+package org.sparkslim.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.sparkslim.jobs.cli.SparkSlim;
+import org.sparkslim.jobs.pipeline.RunDirectory;
+
+/**
+ * A run killed (SIGKILL) in the middle of training resumes, on the next run, from the last epoch it
+ * finished, and ends with the same model as a run that was never interrupted. Each run is its own
+ * {@code sparkslim run} process, as a user's would be.
+ */
+class KilledRunResumeTest {
+    private static final int EPOCHS = 4;
+    private static final int KILL_AFTER = 2;
+
+    @TempDir
+    Path dir;
+
+    private Path config() throws IOException {
+        return Files.writeString(dir.resolve("resume.conf"), String.join("\n",
+                "pipeline.stages = [prepare-data, train]",
+                "data.limit { train = 2000, val = 200, test = 200 }", "data.partitions = 2",
+                "model { family = vgg, width-multiplier = 0.25 }",
+                "train.epochs = " + EPOCHS, "spark.master = \"local[2]\"", ""));
+    }
+
+    /** {@code sparkslim run} in a new JVM with this one's classpath and flags; its log goes to a file. */
+    private Process start(Path conf, Path runDir, Path log) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--add-opens") || arg.startsWith("-D") && !arg.startsWith("-Dbasedir")
+                    || arg.startsWith("-XX:")) {
+                command.add(arg);
+            }
+        }
+        command.add("-Xmx3g");
+        command.add("-cp");
+        command.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
+        command.add(SparkSlim.class.getName());
+        command.addAll(List.of("run", conf.toString(), "--set", "run.dir=\"" + runDir + "\""));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private int runToEnd(Path conf, Path runDir, Path log) throws Exception {
+        return start(conf, runDir, log).waitFor();
+    }
+
+    private static Optional<Path> savedState(Path runDir, int epoch) throws IOException {
+        Path area = runDir.resolve(".resume").resolve("train");
+        if (!Files.isDirectory(area)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> files = Files.walk(area)) {
+            return files.filter(f -> f.getFileName().toString().equals("epoch-" + epoch + ".state")).findFirst();
+        }
+    }
+
+    @Test
+    void aRunKilledInTrainingResumesFromItsLastEpochToTheSameModel() throws Exception {
+        TestPipeline.requireFashionMnist();
+        Path conf = config();
+        Path whole = dir.resolve("whole");
+        assertEquals(0, runToEnd(conf, whole, dir.resolve("whole.log")), Files.readString(dir.resolve("whole.log")));
+
+        Path killed = dir.resolve("killed");
+        Process run = start(conf, killed, dir.resolve("killed.log"));
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (savedState(killed, KILL_AFTER).isEmpty() && run.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(run.isAlive(), "the run was still training when epoch " + KILL_AFTER + " was saved: "
+                + Files.readString(dir.resolve("killed.log")));
+        run.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
+        run.waitFor();
+        assertFalse(Files.exists(killed.resolve("train").resolve(RunDirectory.SUCCESS)), "nothing committed");
+        assertTrue(Files.exists(killed.resolve(".lock")), "the killed run's lock is left behind");
+
+        Path resumedLog = dir.resolve("resumed.log");
+        assertEquals(0, runToEnd(conf, killed, resumedLog), Files.readString(resumedLog));
+        String log = Files.readString(resumedLog);
+        assertTrue(log.contains("is no longer running"), "the stale lock is taken over: " + log);
+        assertTrue(log.contains("prepare-data: checkpoint is up to date"), log);
+        int resumedAt = savedEpochBeforeKill(log);
+        assertTrue(resumedAt >= KILL_AFTER && resumedAt < EPOCHS, "resumed after epoch " + resumedAt + ": " + log);
+        assertFalse(log.contains("epoch 1/" + EPOCHS + " done"), "epoch 1 is not trained again: " + log);
+
+        assertArrayEquals(TestPipeline.model(whole.resolve("train")).params().data().asFloat(),
+                TestPipeline.model(killed.resolve("train")).params().data().asFloat(),
+                "the resumed run's model is the uninterrupted run's, bit for bit");
+        assertEquals(Files.readString(whole.resolve("train").resolve(RunDirectory.SUCCESS)).lines()
+                        .filter(l -> l.startsWith("signature=")).toList(),
+                Files.readString(killed.resolve("train").resolve(RunDirectory.SUCCESS)).lines()
+                        .filter(l -> l.startsWith("signature=")).toList());
+        assertFalse(Files.exists(killed.resolve(".resume").resolve("train")), "the saved states go with the commit");
+    }
+
+    /** The epoch the resumed run continued after, from its log line. */
+    private static int savedEpochBeforeKill(String log) {
+        String marker = "resuming after epoch ";
+        int at = log.indexOf(marker);
+        assertTrue(at >= 0, "the run resumed: " + log);
+        return Integer.parseInt(log.substring(at + marker.length()).split("/")[0]);
+    }
+}
