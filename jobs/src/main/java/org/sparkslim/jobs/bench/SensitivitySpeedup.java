@@ -15,6 +15,7 @@ import org.sparkslim.compression.prune.PlanBuilder;
 import org.sparkslim.compression.prune.PruningScope;
 import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.jobs.spark.BroadcastModel;
+import org.sparkslim.jobs.spark.ScoringEngine;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 
 /** Wall time of the same sensitivity analysis on Spark masters with different core counts. */
@@ -37,7 +38,7 @@ public final class SensitivitySpeedup {
 
     /** Seconds for all {@code tasks} on a fresh session of {@code master}, after a short warm-up. */
     public static double seconds(String master, ComputationGraph net, List<SensitivityAnalysis.Task> tasks,
-                                 LabeledImages val, BatchAssembler assembler) {
+                                 LabeledImages val, BatchAssembler assembler, ScoringEngine engine) {
         SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-sensitivity-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
@@ -46,7 +47,8 @@ public final class SensitivitySpeedup {
                         + spark.sparkContext().master() + " session; run the benchmark in a process of its own");
             }
             BroadcastModel model = BroadcastModel.of(spark, net);
-            SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, Restoration.none(), assembler, 500, 1);
+            SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, Restoration.none(), assembler, 500, 1,
+                    engine);
             int cores = spark.sparkContext().defaultParallelism();
             SensitivityAnalysis.run(spark, model, tasks.subList(0, Math.min(cores, tasks.size())), scoring);
             long start = System.nanoTime();

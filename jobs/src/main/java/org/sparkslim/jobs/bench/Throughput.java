@@ -12,6 +12,7 @@ import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.runtime.FusedBatchNorm;
 import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -24,8 +25,13 @@ public final class Throughput {
     private Throughput() {
     }
 
-    public record Result(double trainImagesPerSecond, double inferenceImagesPerSecond, double loopImagesPerSecond,
-                         double sparkImagesPerSecond) {
+    /**
+     * @param trainImagesPerSecond           training as {@code Trainer} runs it (batch norms through
+     *                                       {@link FusedBatchNorm})
+     * @param trainDl4jBatchNormImagesPerSecond the same batches with DL4J's own batch norm (its oneDNN helper)
+     */
+    public record Result(double trainImagesPerSecond, double trainDl4jBatchNormImagesPerSecond,
+                         double inferenceImagesPerSecond, double loopImagesPerSecond, double sparkImagesPerSecond) {
     }
 
     /**
@@ -34,28 +40,27 @@ public final class Throughput {
     public static Result measure(String family, LabeledImages train, LabeledImages test, BatchAssembler assembler,
                                  int trainBatches, ToDoubleFunction<ComputationGraph> spark) {
         ModelFamily f = ModelZoo.family(family);
-        ComputationGraph net = f.build(f.spec(f.baseWidths(), assembler.shape(), assembler.numClasses(), 1));
+        ComputationGraph built = f.build(f.spec(f.baseWidths(), assembler.shape(), assembler.numClasses(), 1));
         TrainingRecipe recipe = TrainingRecipe.fromScratch(1);
         InMemoryBatchSource source = new InMemoryBatchSource(train, assembler, recipe.batchSize(),
                 Augmentation.CROP_AND_FLIP, true, 1);
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
-        net = trainer.prepare(net, train.size());
 
         List<DataSet> batches = new ArrayList<>();
         Iterator<DataSet> it = source.epoch(1);
         for (int i = 0; i < WARMUP_BATCHES + trainBatches && it.hasNext(); i++) {
             batches.add(it.next());
         }
-        for (int i = 0; i < WARMUP_BATCHES; i++) {
-            net.fit(batches.get(i));
+        // the two ways take turns, twice, on copies of the same network; each keeps its faster turn
+        ComputationGraph dl4j = trainer.prepare(built, train.size());
+        ComputationGraph net = trainer.prepare(built, train.size());
+        FusedBatchNorm.installOn(net);
+        double dl4jRate = 0;
+        double fusedRate = 0;
+        for (int turn = 0; turn < 2; turn++) {
+            dl4jRate = Math.max(dl4jRate, trainingRate(dl4j, batches));
+            fusedRate = Math.max(fusedRate, trainingRate(net, batches));
         }
-        long start = System.nanoTime();
-        long images = 0;
-        for (int i = WARMUP_BATCHES; i < batches.size(); i++) {
-            net.fit(batches.get(i));
-            images += batches.get(i).numExamples();
-        }
-        double train_ = images / ((System.nanoTime() - start) / 1e9);
 
         List<INDArray> inputs = new ArrayList<>();
         for (int from = 0; from < test.size(); from += SCORING_BATCH) {
@@ -67,7 +72,7 @@ public final class Throughput {
             inputs.add(assembler.features(imgs));
         }
         net.outputSingle(false, inputs.get(0));
-        start = System.nanoTime();
+        long start = System.nanoTime();
         for (INDArray x : inputs) {
             net.outputSingle(false, x);
         }
@@ -84,6 +89,20 @@ public final class Throughput {
         }
         double loop = test.size() / ((System.nanoTime() - start) / 1e9);
         double sparkRate = spark.applyAsDouble(net);
-        return new Result(train_, inference, loop, sparkRate);
+        return new Result(fusedRate, dl4jRate, inference, loop, sparkRate);
+    }
+
+    /** Images/s of training steps over {@code batches} after the first few, which warm up. */
+    private static double trainingRate(ComputationGraph net, List<DataSet> batches) {
+        for (int i = 0; i < WARMUP_BATCHES; i++) {
+            net.fit(batches.get(i));
+        }
+        long start = System.nanoTime();
+        long images = 0;
+        for (int i = WARMUP_BATCHES; i < batches.size(); i++) {
+            net.fit(batches.get(i));
+            images += batches.get(i).numExamples();
+        }
+        return images / ((System.nanoTime() - start) / 1e9);
     }
 }

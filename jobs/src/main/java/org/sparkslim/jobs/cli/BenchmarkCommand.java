@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
         description = "Benchmarks that print ratios measured in one process (docs/BENCHMARKS.md).",
-        subcommands = {ThroughputBenchmark.class, SensitivityBenchmark.class, Int8FormatBenchmark.class})
+        subcommands = {ThroughputBenchmark.class, SensitivityBenchmark.class, ScoringEngineBenchmark.class,
+                Int8FormatBenchmark.class})
 final class BenchmarkCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

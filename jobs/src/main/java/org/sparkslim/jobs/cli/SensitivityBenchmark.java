@@ -13,6 +13,7 @@ import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.SensitivitySpeedup;
+import org.sparkslim.jobs.spark.ScoringEngine;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -39,6 +40,9 @@ final class SensitivityBenchmark implements Callable<Integer> {
     @Option(names = "--masters", split = ",", description = "Spark masters to compare (default: ${DEFAULT-VALUE})")
     List<String> masters = List.of("local[1]", "local[2]");
 
+    @Option(names = "--engine", description = "scoring engine: dl4j or onnxruntime (default: ${DEFAULT-VALUE})")
+    String engine = ScoringEngine.ONNX_RUNTIME.configName();
+
     @Override
     public Integer call() throws Exception {
         OneDnn.enable();
@@ -51,11 +55,11 @@ final class SensitivityBenchmark implements Callable<Integer> {
                 ? ModelFiles.fromBytes(java.nio.file.Files.readAllBytes(modelFile), modelFile.toString())
                 : f.build(f.spec(f.baseWidths(), val.shape(), 10, 1));
         List<SensitivityAnalysis.Task> tasks = SensitivitySpeedup.tasks(net, ratios);
-        System.out.printf("sensitivity benchmark: %s, %d tasks (groups x ratios), %d val images each%n",
-                modelFile != null ? modelFile : family, tasks.size(), val.size());
+        System.out.printf("sensitivity benchmark: %s, %d tasks (groups x ratios), %d val images each, scored by %s%n",
+                modelFile != null ? modelFile : family, tasks.size(), val.size(), engine);
         double first = Double.NaN;
         for (String master : masters) {
-            double seconds = SensitivitySpeedup.seconds(master, net, tasks, val, assembler);
+            double seconds = SensitivitySpeedup.seconds(master, net, tasks, val, assembler, ScoringEngine.parse(engine));
             if (Double.isNaN(first)) {
                 first = seconds;
             }

@@ -17,13 +17,15 @@ import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.Throughput;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.DistributedScoring;
+import org.sparkslim.jobs.spark.ScoringEngine;
 import org.sparkslim.jobs.tables.ImageTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "throughput", mixinStandardHelpOptions = true,
-        description = {"Measure, for each zoo model, training and inference images/s on Fashion-MNIST, and the ratio",
-                "of distributed Spark scoring throughput to a plain single-JVM loop over the same images.",
+        description = {"Measure, for each zoo model, training and inference images/s on Fashion-MNIST: training as",
+                "the pipeline runs it against training with DL4J's own batch norm (taking turns, on the same batches),",
+                "and distributed Spark scoring against a plain single-JVM loop over the same images.",
                 "All figures of one model come from this one process."})
 final class ThroughputBenchmark implements Callable<Integer> {
     @Option(names = "--models", split = ",", description = "zoo models (default: all)")
@@ -65,18 +67,19 @@ final class ThroughputBenchmark implements Callable<Integer> {
 
             System.out.printf("benchmark: %d training batches of 128, %d test images, Spark %s (%d cores)%n",
                     trainBatches, test.size(), master, spark.sparkContext().defaultParallelism());
-            System.out.printf("%-12s %12s %14s %14s %14s %8s%n", "model", "train img/s", "infer img/s",
-                    "loop img/s", "spark img/s", "ratio");
+            System.out.printf("%-12s %12s %16s %8s %14s %14s %14s %8s%n", "model", "train img/s", "DL4J BN img/s",
+                    "ratio", "infer img/s", "loop img/s", "spark img/s", "ratio");
             for (String model : models) {
                 Throughput.Result r = Throughput.measure(model, train, test, assembler, trainBatches, net -> {
                     BroadcastModel broadcast = BroadcastModel.of(spark, net);
-                    DistributedScoring.predict(images, broadcast, assembler, 256, 1).count(); // warm every thread
+                    DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J).count(); // warm every thread
                     long start = System.nanoTime();
-                    long n = DistributedScoring.predict(images, broadcast, assembler, 256, 1).count();
+                    long n = DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J).count();
                     return n / ((System.nanoTime() - start) / 1e9);
                 });
-                System.out.printf("%-12s %12.0f %14.0f %14.0f %14.0f %7.2fx%n", model, r.trainImagesPerSecond(),
-                        r.inferenceImagesPerSecond(), r.loopImagesPerSecond(), r.sparkImagesPerSecond(),
+                System.out.printf("%-12s %12.0f %16.0f %7.2fx %14.0f %14.0f %14.0f %7.2fx%n", model,
+                        r.trainImagesPerSecond(), r.trainDl4jBatchNormImagesPerSecond(),
+                        r.trainImagesPerSecond() / r.trainDl4jBatchNormImagesPerSecond(), r.inferenceImagesPerSecond(), r.loopImagesPerSecond(), r.sparkImagesPerSecond(),
                         r.sparkImagesPerSecond() / r.loopImagesPerSecond());
             }
         } finally {

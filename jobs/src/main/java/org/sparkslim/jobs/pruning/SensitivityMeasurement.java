@@ -91,7 +91,7 @@ public final class SensitivityMeasurement {
         Map<Key, SensitivityAnalysis.Result> fresh = new HashMap<>();
         BroadcastModel broadcast = BroadcastModel.of(ctx.spark(), model, hash);
         SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, restoration, assembler,
-                settings.batchSize(), settings.threadsPerTask());
+                settings.batchSize(), settings.threadsPerTask(), settings.engine());
         for (SensitivityAnalysis.Result r : SensitivityAnalysis.run(ctx.spark(), broadcast, tasks, scoring)) {
             PruningPlan plan = r.group().equals(BASELINE) ? baseline : setup.builder().plan(Map.of(r.group(), r.ratio()));
             fresh.put(new Key(r.group(), planKey(plan)), r);

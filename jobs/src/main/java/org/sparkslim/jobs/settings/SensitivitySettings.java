@@ -3,9 +3,14 @@ package org.sparkslim.jobs.settings;
 import java.util.List;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.spark.ScoringEngine;
 
-/** The {@code sensitivity} section: the ratios each group is pruned at, and how the points are scored. */
-public record SensitivitySettings(List<Double> ratios, int maxImages, int batchSize, int threadsPerTask) {
+/**
+ * The {@code sensitivity} section: the ratios each group is pruned at, and how the points are scored
+ * (with {@code scoring.engine}).
+ */
+public record SensitivitySettings(List<Double> ratios, int maxImages, int batchSize, int threadsPerTask,
+                                  ScoringEngine engine) {
     public static SensitivitySettings read(SettingsReader r) {
         List<Double> ratios = r.numbers("sensitivity.ratios", Range.OPEN_FRACTION);
         if (ratios.isEmpty()) {
@@ -13,6 +18,6 @@ public record SensitivitySettings(List<Double> ratios, int maxImages, int batchS
         }
         return new SensitivitySettings(ratios, r.integer("sensitivity.max-images", Range.NON_NEGATIVE),
                 r.integer("sensitivity.batch-size", Range.atLeast(1)),
-                r.integer("sensitivity.threads-per-task", Range.atLeast(1)));
+                r.integer("sensitivity.threads-per-task", Range.atLeast(1)), r.parsed("scoring.engine", ScoringEngine::parse));
     }
 }

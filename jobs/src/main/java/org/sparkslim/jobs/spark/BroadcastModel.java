@@ -5,6 +5,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelFiles;
 
 /**
@@ -34,6 +35,11 @@ public final class BroadcastModel implements Serializable {
     /** This executor thread's copy; never modify it (copy it first). */
     public ComputationGraph local() {
         return ExecutorModels.get(bytes, hash);
+    }
+
+    /** This executor thread's scorer of the model in {@code engine}, kept with its copy. */
+    public Scorer scorer(ScoringEngine engine, ImageShape shape, int threads) {
+        return ExecutorModels.scorer(bytes, hash, engine, shape, threads);
     }
 
     public String hash() {

@@ -14,13 +14,12 @@ import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.Restoration;
 import org.sparkslim.compression.train.ClassificationMetrics;
-import org.sparkslim.compression.train.Evaluator;
-import org.sparkslim.compression.train.InMemoryBatchSource;
 
 /**
  * Scores many pruned variants of one model in parallel: one Spark task per variant (a plan that
  * prunes one group at one ratio, or removes one residual block). The model and the validation images
- * are broadcast once; each executor thread applies each task's plan to its own copy of the model.
+ * are broadcast once; each executor thread applies each task's plan to its own copy of the model and
+ * scores the variant in the configured engine (in ONNX Runtime, through the variant's own export).
  */
 public final class SensitivityAnalysis {
     private SensitivityAnalysis() {
@@ -35,7 +34,7 @@ public final class SensitivityAnalysis {
 
     /** How variants are scored: on which images, restored how, in batches of what size. */
     public record Scoring(LabeledImages images, Restoration restoration, BatchAssembler assembler, int batchSize,
-                          int threadsPerTask) {
+                          int threadsPerTask, ScoringEngine engine) {
     }
 
     /**
@@ -48,6 +47,8 @@ public final class SensitivityAnalysis {
         Broadcast<Restoration> restoration = scoring.restoration().isEmpty() ? null : jsc.broadcast(scoring.restoration());
         BatchAssembler assembler = scoring.assembler();
         int batchSize = scoring.batchSize();
+        ScoringEngine engine = scoring.engine();
+        int threads = scoring.threadsPerTask();
         return ExecutorWork.tasks(spark, tasks, scoring.threadsPerTask(), t -> {
             ComputationGraph net = model.local();
             ComputationGraph pruned = t.plan().isEmpty() ? net : Pruner.apply(net, t.plan());
@@ -56,8 +57,10 @@ public final class SensitivityAnalysis {
                 pruned = pruned == net ? net.clone() : pruned;
                 restoration.value().apply(net, pruned, t.plan(), ChannelGraph.of(net, ChannelGraph.Unsupported.SKIP));
             }
-            ClassificationMetrics m = Evaluator.evaluate(pruned,
-                    InMemoryBatchSource.forEvaluation(images.value(), assembler, batchSize), assembler.numClasses());
+            ClassificationMetrics m;
+            try (Scorer scorer = Scorer.open(pruned, engine, assembler.shape(), threads)) {
+                m = scorer.evaluate(images.value(), assembler, batchSize);
+            }
             return new Result(t.group(), t.ratio(), m.top1(), m.loss(), ModelCost.of(pruned, assembler.shape()).macs());
         });
     }

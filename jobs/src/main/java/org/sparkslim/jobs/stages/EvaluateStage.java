@@ -24,6 +24,7 @@ import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.LatencySettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.DistributedScoring;
+import org.sparkslim.jobs.spark.ScoringEngine;
 import org.sparkslim.jobs.tables.EvaluationTables;
 import org.sparkslim.jobs.tables.ImageTable;
 import org.sparkslim.jobs.tables.MetricsTable;
@@ -38,7 +39,7 @@ import org.sparkslim.jobs.tables.ModelRecord;
 public final class EvaluateStage implements Stage<EvaluateStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(EvaluateStage.class);
 
-    public record Settings(List<String> models, String split, int batchSize, int threadsPerTask,
+    public record Settings(List<String> models, String split, int batchSize, int threadsPerTask, ScoringEngine engine,
                            boolean writePredictions, LatencySettings latency, DataSettings data) {
     }
 
@@ -60,7 +61,7 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
         }
         return new Settings(models, r.choice("evaluate.split", List.of(ImageTable.SPLITS)),
                 r.integer("evaluate.batch-size", Range.atLeast(1)), r.integer("evaluate.threads-per-task", Range.atLeast(1)),
-                r.flag("evaluate.write-predictions"), LatencySettings.read(r, "evaluate"), DataSettings.read(r));
+                r.parsed("scoring.engine", ScoringEngine::parse), r.flag("evaluate.write-predictions"), LatencySettings.read(r, "evaluate"), DataSettings.read(r));
     }
 
     @Override
@@ -96,7 +97,7 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
                 ctx.describe("scoring " + stage + "/" + record.name() + " on the " + split + " split");
                 Dataset<Row> predictions = DistributedScoring.predict(images,
                         BroadcastModel.of(ctx.spark(), model.bytes(), record.sha256()), assembler, s.batchSize(),
-                        s.threadsPerTask())
+                        s.threadsPerTask(), s.engine())
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 scores.add(tables.add(stage, record.name(), predictions));
                 stages.add(stage);

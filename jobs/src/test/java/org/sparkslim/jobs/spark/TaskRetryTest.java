@@ -43,7 +43,7 @@ class TaskRetryTest {
                 rows.add(RowFactory.create((long) i, i % 10, image));
             }
             Dataset<Row> images = spark.createDataFrame(rows, ImageTable.SCHEMA).repartition(4);
-            List<Row> clean = DistributedScoring.predict(images, model, assembler, 8, 1).orderBy("id").collectAsList();
+            List<Row> clean = DistributedScoring.predict(images, model, assembler, 8, 1, ScoringEngine.ONNX_RUNTIME).orderBy("id").collectAsList();
 
             // the failing attempt leaves a file, so the test knows it happened (local mode shares the disk)
             String failed = Files.createTempDirectory("task-retry").resolve("failed").toString();
@@ -55,7 +55,7 @@ class TaskRetryTest {
                 }
                 return partition;
             }), ImageTable.SCHEMA);
-            List<Row> retried = DistributedScoring.predict(flaky, model, assembler, 8, 1).orderBy("id").collectAsList();
+            List<Row> retried = DistributedScoring.predict(flaky, model, assembler, 8, 1, ScoringEngine.ONNX_RUNTIME).orderBy("id").collectAsList();
             assertTrue(Files.exists(Path.of(failed)), "the injected failure happened");
             assertEquals(clean, retried);
         } finally {

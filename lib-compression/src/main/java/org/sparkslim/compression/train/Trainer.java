@@ -16,11 +16,12 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.runtime.FusedBatchNorm;
 
 /**
  * Trains a network with a {@link TrainingRecipe} on a {@link BatchSource}, logging progress (epoch,
  * iteration, loss, learning rate, images/s, ETA) and, when a validation source is given, scoring it
- * after every epoch.
+ * after every epoch. Batch norms train through {@link FusedBatchNorm}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -73,6 +74,7 @@ public final class Trainer {
                                   BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
         long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
         long totalIterations = perEpoch * recipe.epochs();
+        FusedBatchNorm.installOn(net);
         List<EpochSummary> history = new ArrayList<>();
         Optional<TrainingState> resumed = checkpoints.latest();
         if (resumed.isPresent() && resumed.get().epoch() <= recipe.epochs()) {
