@@ -74,8 +74,12 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
 
     @Override
     public List<String> outputs(Settings settings) {
-        return List.of(MetricsTable.TABLE.file(), EvaluationTables.PER_CLASS, EvaluationTables.CONFUSION,
-                EvaluationTables.PREDICTIONS);
+        List<String> outputs = new ArrayList<>(List.of(MetricsTable.TABLE.file(), EvaluationTables.PER_CLASS,
+                EvaluationTables.CONFUSION));
+        if (settings.writePredictions()) {
+            outputs.add(EvaluationTables.PREDICTIONS);
+        }
+        return outputs;
     }
 
     @Override
