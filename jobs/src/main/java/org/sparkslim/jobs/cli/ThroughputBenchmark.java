@@ -72,14 +72,17 @@ final class ThroughputBenchmark implements Callable<Integer> {
             for (String model : models) {
                 Throughput.Result r = Throughput.measure(model, train, test, assembler, trainBatches, net -> {
                     BroadcastModel broadcast = BroadcastModel.of(spark, net);
-                    DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J).count(); // warm every thread
+                    // the plain loop runs DL4J, so Spark does too; warm every thread first
+                    DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J).count();
                     long start = System.nanoTime();
-                    long n = DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J).count();
+                    long n = DistributedScoring.predict(images, broadcast, assembler, 256, 1, ScoringEngine.DL4J)
+                            .count();
                     return n / ((System.nanoTime() - start) / 1e9);
                 });
                 System.out.printf("%-12s %12.0f %16.0f %7.2fx %14.0f %14.0f %14.0f %7.2fx%n", model,
                         r.trainImagesPerSecond(), r.trainDl4jBatchNormImagesPerSecond(),
-                        r.trainImagesPerSecond() / r.trainDl4jBatchNormImagesPerSecond(), r.inferenceImagesPerSecond(), r.loopImagesPerSecond(), r.sparkImagesPerSecond(),
+                        r.trainImagesPerSecond() / r.trainDl4jBatchNormImagesPerSecond(), r.inferenceImagesPerSecond(),
+                        r.loopImagesPerSecond(), r.sparkImagesPerSecond(),
                         r.sparkImagesPerSecond() / r.loopImagesPerSecond());
             }
         } finally {

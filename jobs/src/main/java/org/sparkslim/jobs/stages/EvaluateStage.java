@@ -61,7 +61,8 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
         }
         return new Settings(models, r.choice("evaluate.split", List.of(ImageTable.SPLITS)),
                 r.integer("evaluate.batch-size", Range.atLeast(1)), r.integer("evaluate.threads-per-task", Range.atLeast(1)),
-                r.parsed("scoring.engine", ScoringEngine::parse), r.flag("evaluate.write-predictions"), LatencySettings.read(r, "evaluate"), DataSettings.read(r));
+                r.parsed("scoring.engine", ScoringEngine::parse), r.flag("evaluate.write-predictions"),
+                LatencySettings.read(r, "evaluate"), DataSettings.read(r));
     }
 
     @Override

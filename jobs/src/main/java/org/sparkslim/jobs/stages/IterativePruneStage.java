@@ -149,8 +149,8 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
         // the steps as one plan of the original model: replayable by prune.strategy = plan, and what
         // feature hints cut the teacher's activations to
         PlanFiles.write(ctx, overall);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, original.record().family(),
-                "pruned in " + steps + " steps", assembler.shape())));
+        ModelCheckpoint.writeSingle(ctx, net, original.record().family(), "pruned in " + steps + " steps",
+                assembler.shape());
         StepsTable.TABLE.write(ctx, stepRows);
         ModelTraining.writeHistory(ctx, history);
     }

@@ -134,8 +134,8 @@ public final class PruneStage implements Stage<PruneStage.Settings>, ReportSecti
 
         PlanFiles.write(ctx, solution.plan());
         Set<String> removed = setup.graph().branchVertices(solution.plan().removedBlocks());
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, pruned, model.record().family(),
-                widthsAfter(setup, solution.plan(), removed), shape)));
+        ModelCheckpoint.writeSingle(ctx, pruned, model.record().family(), widthsAfter(setup, solution.plan(), removed),
+                shape);
         List<RatiosTable.Ratio> rows = new ArrayList<>();
         for (ChannelGroup g : setup.graph().groups()) {
             int kept = keptChannels(solution.plan(), removed, g);

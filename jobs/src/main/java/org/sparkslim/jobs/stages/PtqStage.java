@@ -92,8 +92,8 @@ public final class PtqStage implements Stage<PtqStage.Settings>, ReportSection {
                 QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(), images, reference,
                         net)));
         QuantizationSetup.writeRanges(ctx, net);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, model.record().family(),
-                model.record().widths(), s.data().shape())));
+        ModelCheckpoint.writeSingle(ctx, net, model.record().family(), model.record().widths(),
+                s.data().shape());
     }
 
     @Override

@@ -104,8 +104,8 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
         LOG.info("qat: {}", QuantizationSetup.summary(QuantizationSetup.writeLayerErrors(ctx, s.quant(), s.data(),
                 calibration, FakeQuantization.strip(net), net)));
         QuantizationSetup.writeRanges(ctx, net);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, net, model.record().family(),
-                model.record().widths(), s.data().shape())));
+        ModelCheckpoint.writeSingle(ctx, net, model.record().family(), model.record().widths(),
+                s.data().shape());
         ModelTraining.writeHistory(ctx, trained.history());
     }
 

@@ -73,6 +73,12 @@ public final class ModelCheckpoint {
                 bytes.length);
     }
 
+    /** Writes the one model of a stage that produces one, named {@link #SINGLE}, and its table. */
+    public static void writeSingle(StageContext<?> ctx, ComputationGraph net, String family, String widths,
+                                   ImageShape input) throws IOException {
+        writeTable(ctx, List.of(writeModel(ctx, SINGLE, net, family, widths, input)));
+    }
+
     public static void writeTable(StageContext<?> ctx, List<ModelRecord> records) {
         TABLE.write(ctx, records);
     }

@@ -56,8 +56,7 @@ public final class ModelTraining {
     public static void trainAndWrite(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
                               TrainingRecipe recipe, Teaching teaching, String family, String widths) throws Exception {
         Trained trained = train(ctx, ModelCheckpoint.SINGLE, data, validateEachEpoch, net, recipe, teaching);
-        ModelCheckpoint.writeTable(ctx, List.of(ModelCheckpoint.writeModel(ctx, ModelCheckpoint.SINGLE, trained.net(), family, widths,
-                data.shape())));
+        ModelCheckpoint.writeSingle(ctx, trained.net(), family, widths, data.shape());
         writeHistory(ctx, trained.history());
     }
 
