@@ -78,13 +78,17 @@ public final class FusedBatchNorm implements BatchNormalizationHelper {
         }
     }
 
+    /**
+     * DL4J hands its helper rank-4 inputs (a dense layer's as {@code [n, c, 1, 1]}); the kernels take
+     * float channels-first ones.
+     */
     private static boolean fused(INDArray x, CNN2DFormat format) {
-        return x.dataType() == DataType.FLOAT && (x.rank() == 2 || x.rank() == 4 && format == CNN2DFormat.NCHW);
+        return x.dataType() == DataType.FLOAT && x.rank() == 4 && format == CNN2DFormat.NCHW;
     }
 
     /** {@code [n, c, s]} of a channels-first input. */
     private static int[] dims(INDArray x) {
-        return new int[] {(int) x.size(0), (int) x.size(1), x.rank() == 4 ? (int) (x.size(2) * x.size(3)) : 1};
+        return new int[] {(int) x.size(0), (int) x.size(1), (int) (x.size(2) * x.size(3))};
     }
 
     /** The array itself when its buffer holds exactly its elements in C order, else a C-order copy. */

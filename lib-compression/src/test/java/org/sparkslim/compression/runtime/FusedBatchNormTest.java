@@ -6,13 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.reflect.Field;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.TestNetworks;
@@ -104,6 +110,27 @@ class FusedBatchNormTest {
             assertTrue(fusedError < Math.max(2 * dl4jSpread, 1e-3) && fusedError < 1e-2, family + ": gradients differ by "
                     + fusedError + " of the largest; DL4J's two implementations by " + dl4jSpread);
         }
+    }
+
+    /** A batch norm after a dense layer reaches the kernels too, as {@code [n, c, 1, 1]}. */
+    @Test
+    void denseBatchNormGradientsMatch() throws Exception {
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(5)
+                .updater(new Sgd(0.1)).graphBuilder().addInputs("in")
+                .addLayer("dense", new DenseLayer.Builder().nIn(12).nOut(8).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().nOut(8).build(), "dense")
+                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(8).nOut(3)
+                        .activation(Activation.SOFTMAX).build(), "bn")
+                .setOutputs("out").build());
+        net.init();
+        Nd4j.getRandom().setSeed(2);
+        DataSet b = new DataSet(Nd4j.rand(DataType.FLOAT, 32, 12).muli(3), Nd4j.eye(3).repeat(0, 11).getRows(
+                java.util.stream.IntStream.range(0, 32).toArray()));
+        ComputationGraph reference = builtIn(net);
+        ComputationGraph fused = trainable(net);
+        FusedBatchNorm.installOn(fused);
+        double error = maxRelative(gradient(fused, b), gradient(reference, b));
+        assertTrue(error < 1e-4, "gradients differ by " + error);
     }
 
     /** DL4J updates the running means and deviations (parameters) from the batch statistics the helper gives. */
