@@ -8,14 +8,13 @@ import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.data.IdxReader;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.data.Normalization;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.Int8Formats;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,8 +29,8 @@ final class Int8FormatBenchmark implements Callable<Integer> {
     @Option(names = "--model-files", split = ",", description = "trained DL4J model files to use instead of fresh weights")
     List<Path> modelFiles = List.of();
 
-    @Option(names = "--data-dir", description = "Fashion-MNIST idx directory (default: ${DEFAULT-VALUE})")
-    Path dataDir = Path.of("/usr/share/datasets/fashion-mnist");
+    @Mixin
+    FashionMnistData data = new FashionMnistData();
 
     @Option(names = "--runs", description = "timed runs per batch size (default: ${DEFAULT-VALUE})")
     int runs = 100;
@@ -39,10 +38,8 @@ final class Int8FormatBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OneDnn.enable();
-        LabeledImages train = IdxReader.readLabeled(dataDir.resolve("train-images-idx3-ubyte.gz"),
-                dataDir.resolve("train-labels-idx1-ubyte.gz"), 10);
-        LabeledImages val = train.slice(train.size() - 5000, train.size() - 4500);
-        BatchAssembler assembler = new BatchAssembler(val.shape(), 10, Normalization.FASHION_MNIST);
+        LabeledImages val = FashionMnistData.val(data.train(), 500);
+        BatchAssembler assembler = FashionMnistData.assembler(val);
         INDArray calibration = assembler.features(images(val, 500));
         INDArray batch1 = assembler.features(images(val, 1));
         INDArray batch64 = assembler.features(images(val, 64));

@@ -1,26 +1,20 @@
 package org.sparkslim.jobs.cli;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.data.IdxReader;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.data.Normalization;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.EngineComparison;
 import org.sparkslim.jobs.bench.SensitivitySpeedup;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
-import org.sparkslim.jobs.tables.ImageTable;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -32,8 +26,8 @@ final class ScoringEngineBenchmark implements Callable<Integer> {
     @Option(names = "--models", split = ",", description = "zoo models (default: all)")
     List<String> models = List.of("resnet20", "vgg", "mobilenetv1", "mobilenetv2");
 
-    @Option(names = "--data-dir", description = "Fashion-MNIST idx directory (default: ${DEFAULT-VALUE})")
-    Path dataDir = Path.of("/usr/share/datasets/fashion-mnist");
+    @Mixin
+    FashionMnistData data = new FashionMnistData();
 
     @Option(names = "--eval-images", description = "test images scored (default: ${DEFAULT-VALUE})")
     int evalImages = 10_000;
@@ -50,23 +44,14 @@ final class ScoringEngineBenchmark implements Callable<Integer> {
     @Override
     public Integer call() {
         OneDnn.enable();
-        LabeledImages train = IdxReader.readLabeled(dataDir.resolve("train-images-idx3-ubyte.gz"),
-                dataDir.resolve("train-labels-idx1-ubyte.gz"), 10);
-        LabeledImages test = IdxReader.readLabeled(dataDir.resolve("t10k-images-idx3-ubyte.gz"),
-                dataDir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
-        test = test.slice(0, Math.min(evalImages, test.size()));
-        LabeledImages val = train.slice(train.size() - 5000, train.size() - 5000 + Math.min(valImages, 5000));
-        BatchAssembler assembler = new BatchAssembler(train.shape(), 10, Normalization.FASHION_MNIST);
+        LabeledImages train = data.train();
+        LabeledImages test = data.test(evalImages);
+        LabeledImages val = FashionMnistData.val(train, valImages);
+        BatchAssembler assembler = FashionMnistData.assembler(train);
         SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-engine-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
-            List<Row> rows = new ArrayList<>();
-            for (int i = 0; i < test.size(); i++) {
-                rows.add(RowFactory.create((long) i, test.labels()[i], test.image(i)));
-            }
-            Dataset<Row> images = spark.createDataFrame(rows, ImageTable.SCHEMA)
-                    .repartition(spark.sparkContext().defaultParallelism() * 2).persist(StorageLevel.MEMORY_ONLY());
-            images.count();
+            Dataset<Row> images = FashionMnistData.table(spark, test);
             System.out.printf("scoring engines: evaluation of %d test images; sensitivity of groups x %s on %d val images;"
                     + " Spark %s (%d cores)%n", test.size(), ratios, val.size(), master,
                     spark.sparkContext().defaultParallelism());

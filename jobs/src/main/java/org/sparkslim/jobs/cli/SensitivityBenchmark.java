@@ -5,9 +5,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.data.IdxReader;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.data.Normalization;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
@@ -15,6 +13,7 @@ import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.jobs.bench.SensitivitySpeedup;
 import org.sparkslim.jobs.spark.ScoringEngine;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,8 +27,8 @@ final class SensitivityBenchmark implements Callable<Integer> {
     @Option(names = "--model-file", description = "a trained DL4J model file to use instead of fresh weights")
     Path modelFile;
 
-    @Option(names = "--data-dir", description = "Fashion-MNIST idx directory (default: ${DEFAULT-VALUE})")
-    Path dataDir = Path.of("/usr/share/datasets/fashion-mnist");
+    @Mixin
+    FashionMnistData data = new FashionMnistData();
 
     @Option(names = "--val-images", description = "val images per evaluation (default: ${DEFAULT-VALUE})")
     int valImages = 5000;
@@ -46,10 +45,8 @@ final class SensitivityBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OneDnn.enable();
-        LabeledImages train = IdxReader.readLabeled(dataDir.resolve("train-images-idx3-ubyte.gz"),
-                dataDir.resolve("train-labels-idx1-ubyte.gz"), 10);
-        LabeledImages val = train.slice(train.size() - 5000, train.size() - 5000 + Math.min(valImages, 5000));
-        BatchAssembler assembler = new BatchAssembler(val.shape(), 10, Normalization.FASHION_MNIST);
+        LabeledImages val = FashionMnistData.val(data.train(), valImages);
+        BatchAssembler assembler = FashionMnistData.assembler(val);
         ModelFamily f = ModelZoo.family(family);
         ComputationGraph net = modelFile != null
                 ? ModelFiles.fromBytes(java.nio.file.Files.readAllBytes(modelFile), modelFile.toString())
