@@ -13,6 +13,7 @@ import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.runtime.FusedBatchNorm;
+import org.sparkslim.compression.runtime.OnePassReLU6;
 import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -26,11 +27,13 @@ public final class Throughput {
     }
 
     /**
-     * @param trainImagesPerSecond           training as {@code Trainer} runs it (batch norms through
-     *                                       {@link FusedBatchNorm})
-     * @param trainDl4jBatchNormImagesPerSecond the same batches with DL4J's own batch norm (its oneDNN helper)
+     * @param trainImagesPerSecond       training as {@code Trainer} runs it (batch norms through
+     *                                   {@link FusedBatchNorm}, ReLU6 through {@link OnePassReLU6})
+     * @param trainFusedBatchNormImagesPerSecond the same batches with only the batch norms replaced
+     * @param trainDl4jImagesPerSecond   the same batches with DL4J's own layers (batch norm through its oneDNN helper)
      */
-    public record Result(double trainImagesPerSecond, double trainDl4jBatchNormImagesPerSecond,
+    public record Result(double trainImagesPerSecond, double trainFusedBatchNormImagesPerSecond,
+                         double trainDl4jImagesPerSecond,
                          double inferenceImagesPerSecond, double loopImagesPerSecond, double sparkImagesPerSecond) {
     }
 
@@ -51,15 +54,21 @@ public final class Throughput {
         for (int i = 0; i < WARMUP_BATCHES + trainBatches && it.hasNext(); i++) {
             batches.add(it.next());
         }
-        // the two ways take turns, twice, on copies of the same network; each keeps its faster turn
+        // the three ways take turns, twice, on copies of the same network; each keeps its faster turn
         ComputationGraph dl4j = trainer.prepare(built, train.size());
+        ComputationGraph batchNormOnly = trainer.prepare(built, train.size());
+        FusedBatchNorm.installOn(batchNormOnly);
         ComputationGraph net = trainer.prepare(built, train.size());
         FusedBatchNorm.installOn(net);
         double dl4jRate = 0;
+        double batchNormRate = 0;
         double fusedRate = 0;
-        for (int turn = 0; turn < 2; turn++) {
-            dl4jRate = Math.max(dl4jRate, trainingRate(dl4j, batches));
-            fusedRate = Math.max(fusedRate, trainingRate(net, batches));
+        try (OnePassReLU6.Installed relu6 = OnePassReLU6.installOn(net)) {
+            for (int turn = 0; turn < 2; turn++) {
+                dl4jRate = Math.max(dl4jRate, trainingRate(dl4j, batches));
+                batchNormRate = Math.max(batchNormRate, trainingRate(batchNormOnly, batches));
+                fusedRate = Math.max(fusedRate, trainingRate(net, batches));
+            }
         }
 
         List<INDArray> inputs = new ArrayList<>();
@@ -89,7 +98,7 @@ public final class Throughput {
         }
         double loop = test.size() / ((System.nanoTime() - start) / 1e9);
         double sparkRate = spark.applyAsDouble(net);
-        return new Result(fusedRate, dl4jRate, inference, loop, sparkRate);
+        return new Result(fusedRate, batchNormRate, dl4jRate, inference, loop, sparkRate);
     }
 
     /** Images/s of training steps over {@code batches} after the first few, which warm up. */

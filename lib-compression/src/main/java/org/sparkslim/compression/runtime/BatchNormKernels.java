@@ -1,8 +1,6 @@
 package org.sparkslim.compression.runtime;
 
 import java.nio.FloatBuffer;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
 
 /**
  * Batch normalization in training mode over a channels-first tensor {@code [n, c, s]} (s = height x
@@ -110,37 +108,7 @@ public final class BatchNormKernels {
         return arrays[which];
     }
 
-    private interface ChannelRange {
-        void apply(int from, int to);
-    }
-
-    private static void run(int channels, ChannelRange work) {
-        if (channels <= CHANNELS_PER_TASK) {
-            work.apply(0, channels);
-            return;
-        }
-        ForkJoinPool.commonPool().invoke(new Split(0, channels, work));
-    }
-
-    private static final class Split extends RecursiveAction {
-        private final int from;
-        private final int to;
-        private final ChannelRange work;
-
-        Split(int from, int to, ChannelRange work) {
-            this.from = from;
-            this.to = to;
-            this.work = work;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= CHANNELS_PER_TASK) {
-                work.apply(from, to);
-                return;
-            }
-            int middle = (from + to) >>> 1;
-            invokeAll(new Split(from, middle, work), new Split(middle, to, work));
-        }
+    private static void run(int channels, CoreSplit.Range work) {
+        CoreSplit.run(channels, CHANNELS_PER_TASK, work);
     }
 }

@@ -17,11 +17,12 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.runtime.FusedBatchNorm;
+import org.sparkslim.compression.runtime.OnePassReLU6;
 
 /**
  * Trains a network with a {@link TrainingRecipe} on a {@link BatchSource}, logging progress (epoch,
  * iteration, loss, learning rate, images/s, ETA) and, when a validation source is given, scoring it
- * after every epoch. Batch norms train through {@link FusedBatchNorm}.
+ * after every epoch. Batch norms train through {@link FusedBatchNorm}, ReLU6 layers through {@link OnePassReLU6}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -72,9 +73,16 @@ public final class Trainer {
      */
     public List<EpochSummary> fit(ComputationGraph net, BatchSource train, Function<DataSet, MultiDataSet> targets,
                                   BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
+        FusedBatchNorm.installOn(net);
+        try (OnePassReLU6.Installed relu6 = OnePassReLU6.installOn(net)) {
+            return trainEpochs(net, train, targets, validation, checkpoints);
+        }
+    }
+
+    private List<EpochSummary> trainEpochs(ComputationGraph net, BatchSource train, Function<DataSet, MultiDataSet> targets,
+                                           BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
         long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
         long totalIterations = perEpoch * recipe.epochs();
-        FusedBatchNorm.installOn(net);
         List<EpochSummary> history = new ArrayList<>();
         Optional<TrainingState> resumed = checkpoints.latest();
         if (resumed.isPresent() && resumed.get().epoch() <= recipe.epochs()) {
