@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkslim.jobs.cli.SparkSlim;
@@ -21,7 +23,8 @@ import org.sparkslim.jobs.pipeline.RunDirectory;
 
 /**
  * A run killed (SIGKILL) in the middle of training resumes, on the next run, from the last epoch it
- * finished, and ends with the same model as a run that was never interrupted. Each run is its own
+ * finished, and ends with the same model as a run that was never interrupted; a search killed between
+ * rounds resumes from its last saved round and ends with the same trials. Each run is its own
  * {@code sparkslim run} process, as a user's would be.
  */
 class KilledRunResumeTest {
@@ -31,12 +34,13 @@ class KilledRunResumeTest {
     @TempDir
     Path dir;
 
-    private Path config() throws IOException {
-        return Files.writeString(dir.resolve("resume.conf"), String.join("\n",
-                "pipeline.stages = [prepare-data, train]",
+    private Path config(String... more) throws IOException {
+        List<String> lines = new ArrayList<>(List.of("pipeline.stages = [prepare-data, train]",
                 "data.limit { train = 2000, val = 200, test = 200 }", "data.partitions = 2",
                 "model { family = vgg, width-multiplier = 0.25 }",
-                "train.epochs = " + EPOCHS, "spark.master = \"local[2]\"", ""));
+                "train.epochs = " + EPOCHS, "spark.master = \"local[2]\""));
+        lines.addAll(List.of(more));
+        return Files.writeString(dir.resolve("resume.conf"), String.join("\n", lines) + "\n");
     }
 
     /** {@code sparkslim run} in a new JVM with this one's classpath and flags; its log goes to a file. */
@@ -61,13 +65,26 @@ class KilledRunResumeTest {
         return start(conf, runDir, log).waitFor();
     }
 
-    private static Optional<Path> savedState(Path runDir, int epoch) throws IOException {
-        Path area = runDir.resolve(".resume").resolve("train");
+    /** Starts a run and kills it (SIGKILL: no shutdown hook, no cleanup) once {@code saved} appears in its resume area. */
+    private void killWhenSaved(Path conf, Path runDir, Path log, String stage, String saved) throws Exception {
+        Process run = start(conf, runDir, log);
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        while (savedFile(runDir, stage, saved).isEmpty() && run.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(run.isAlive(), "the run was still in " + stage + " when " + saved + " was saved: " + Files.readString(log));
+        run.destroyForcibly();
+        run.waitFor();
+        assertFalse(Files.exists(runDir.resolve(stage).resolve(RunDirectory.SUCCESS)), "nothing committed");
+    }
+
+    private static Optional<Path> savedFile(Path runDir, String stage, String name) throws IOException {
+        Path area = runDir.resolve(".resume").resolve(stage);
         if (!Files.isDirectory(area)) {
             return Optional.empty();
         }
         try (Stream<Path> files = Files.walk(area)) {
-            return files.filter(f -> f.getFileName().toString().equals("epoch-" + epoch + ".state")).findFirst();
+            return files.filter(f -> f.toString().endsWith(name)).findFirst();
         }
     }
 
@@ -79,16 +96,7 @@ class KilledRunResumeTest {
         assertEquals(0, runToEnd(conf, whole, dir.resolve("whole.log")), Files.readString(dir.resolve("whole.log")));
 
         Path killed = dir.resolve("killed");
-        Process run = start(conf, killed, dir.resolve("killed.log"));
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        while (savedState(killed, KILL_AFTER).isEmpty() && run.isAlive() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertTrue(run.isAlive(), "the run was still training when epoch " + KILL_AFTER + " was saved: "
-                + Files.readString(dir.resolve("killed.log")));
-        run.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
-        run.waitFor();
-        assertFalse(Files.exists(killed.resolve("train").resolve(RunDirectory.SUCCESS)), "nothing committed");
+        killWhenSaved(conf, killed, dir.resolve("killed.log"), "train", "epoch-" + KILL_AFTER + ".state");
         assertTrue(Files.exists(killed.resolve(".lock")), "the killed run's lock is left behind");
 
         Path resumedLog = dir.resolve("resumed.log");
@@ -108,6 +116,49 @@ class KilledRunResumeTest {
                 Files.readString(killed.resolve("train").resolve(RunDirectory.SUCCESS)).lines()
                         .filter(l -> l.startsWith("signature=")).toList());
         assertFalse(Files.exists(killed.resolve(".resume").resolve("train")), "the saved states go with the commit");
+    }
+
+    @Test
+    void aSearchKilledAfterARoundResumesToTheSameTrials() throws Exception {
+        TestPipeline.requireFashionMnist();
+        Path conf = config("pipeline.stages = [prepare-data, train, prune-search, prune]", "train.epochs = 1",
+                "prune { strategy = search, tolerance = 0.03, bn-recalibration-images = 100 }",
+                "prune-search { rounds = 8, candidates-per-round = 2 }");
+        Path whole = dir.resolve("whole");
+        assertEquals(0, runToEnd(conf, whole, dir.resolve("whole.log")), Files.readString(dir.resolve("whole.log")));
+
+        Path killed = dir.resolve("killed");
+        killWhenSaved(conf, killed, dir.resolve("killed.log"), "prune-search", "round-00002/trials.parquet/_SUCCESS");
+        Path resumedLog = dir.resolve("resumed.log");
+        assertEquals(0, runToEnd(conf, killed, resumedLog), Files.readString(resumedLog));
+        String log = Files.readString(resumedLog);
+        assertTrue(log.contains("resuming the search after round "), log);
+        assertFalse(log.contains("search round 1/8"), "round 1 is not scored again: " + log);
+
+        SparkSession spark = TestPipeline.localSpark("sparkslim-search-resume");
+        List<Row> expected = trials(spark, whole);
+        assertEquals(16, expected.size());
+        assertEquals(expected, trials(spark, killed), "the resumed search's trials are the uninterrupted one's");
+        assertEquals(Files.readString(whole.resolve("prune-search/plan.json")),
+                Files.readString(killed.resolve("prune-search/plan.json")));
+        assertFalse(Files.exists(killed.resolve(".resume").resolve("prune-search")), "the saved rounds go with the commit");
+
+        // every candidate is inside the MAC window, the search never lost its best, and prune replays the best plan
+        for (Row r : expected) {
+            assertEquals(0.5, r.<Double>getAs("reduction"), 0.03 + 1e-9);
+        }
+        double best = expected.stream().mapToDouble(r -> r.<Double>getAs("top1")).max().orElseThrow();
+        assertTrue(best >= expected.get(0).<Double>getAs("top1"), "the best is at least the uniform start");
+        assertEquals(Files.readString(killed.resolve("prune-search/plan.json")),
+                Files.readString(killed.resolve("prune/plan.json")));
+        long dense = spark.read().parquet(killed.resolve("train/models.parquet").toString()).first().getAs("macs");
+        long pruned = spark.read().parquet(killed.resolve("prune/models.parquet").toString()).first().getAs("macs");
+        assertEquals(0.5, 1 - pruned / (double) dense, 0.03 + 1e-9);
+    }
+
+    private static List<Row> trials(SparkSession spark, Path run) {
+        return spark.read().parquet(run.resolve("prune-search/trials.parquet").toString())
+                .orderBy("round", "candidate").collectAsList();
     }
 
     /** The epoch the resumed run continued after, from its log line. */

@@ -9,17 +9,19 @@ import org.sparkslim.jobs.config.SettingsReader;
 /**
  * How far to prune and how the widths are chosen: {@code prune.strategy} (and {@code prune.allocation}
  * for the sensitivity strategy) name an {@link Allocator}; {@code prune.target-macs-reduction} and
- * {@code prune.tolerance} say where to land, except for a replayed plan, which lands where it was made.
+ * {@code prune.tolerance} say where to land, except for a replayed plan, which lands where it was made
+ * ({@code plan}, or {@code search}: the plan the {@code prune-search} stage found).
  * A reduction outside the tolerance is warned about, not refused: channel counts are discrete.
  */
-public record PruningTarget(Allocator allocator, double reduction, double tolerance) {
+public record PruningTarget(Allocator allocator, double reduction, double tolerance, boolean searched) {
     public static PruningTarget read(SettingsReader r) {
-        Allocator allocator = switch (r.choice("prune.strategy", List.of("uniform", "sensitivity", "plan"))) {
+        String strategy = r.choice("prune.strategy", List.of("uniform", "sensitivity", "plan", "search"));
+        Allocator allocator = switch (strategy) {
             case "sensitivity" -> fromCurves(r);
-            case "plan" -> Allocators.PLAN;
+            case "plan", "search" -> Allocators.PLAN;
             default -> Allocators.UNIFORM;
         };
-        return allocator == Allocators.PLAN ? new PruningTarget(allocator, Double.NaN, Double.NaN)
+        return allocator == Allocators.PLAN ? new PruningTarget(allocator, Double.NaN, Double.NaN, strategy.equals("search"))
                 : withTarget(r, allocator);
     }
 
@@ -34,7 +36,7 @@ public record PruningTarget(Allocator allocator, double reduction, double tolera
 
     private static PruningTarget withTarget(SettingsReader r, Allocator allocator) {
         return new PruningTarget(allocator, r.number("prune.target-macs-reduction", Range.OPEN_FRACTION),
-                r.number("prune.tolerance", Range.OPEN_FRACTION));
+                r.number("prune.tolerance", Range.OPEN_FRACTION), false);
     }
 
     public boolean replays() {

@@ -41,7 +41,8 @@ import org.sparkslim.jobs.tables.SensitivityTable;
  * Removes channels from the model of {@code prune.model} until its MACs drop by the target: one
  * ratio for all groups ({@code uniform}) or per-group ratios from the sensitivity curves
  * ({@code sensitivity}, which also removes whole residual blocks when the scope allows); or replays
- * the plan another prune checkpoint wrote ({@code plan}, from {@code prune.plan-from}). Writes the
+ * the plan another prune checkpoint wrote ({@code plan}, from {@code prune.plan-from}) or the
+ * {@code prune-search} stage found ({@code search}). Writes the
  * smaller {@code model.zip}, its {@code plan.json} (replayable on the same model),
  * {@code models.parquet} and {@code ratios.parquet} (one row per group, then one per removable block).
  */
@@ -60,16 +61,16 @@ public final class PruneStage implements Stage<PruneStage.Settings>, ReportSecti
 
     @Override
     public String description() {
-        return "remove channels to a MAC target (uniform or sensitivity-based ratios) or as a saved plan says";
+        return "remove channels to a MAC target (uniform or sensitivity-based ratios) or as a saved or searched plan says";
     }
 
     @Override
     public Settings settings(SettingsReader r) {
         String model = r.nonEmpty("prune.model", "name the stage whose model is pruned");
         PruningTarget target = PruningTarget.read(r);
-        String planFrom = target.replays() ? r.nonEmpty("prune.plan-from", "the plan strategy replays the "
-                + PlanFiles.PLAN + " of a prune checkpoint; name it (a stage of this run or a path, e.g. \"runs/vgg/prune\")")
-                : "";
+        String planFrom = !target.replays() ? "" : target.searched() ? "prune-search"
+                : r.nonEmpty("prune.plan-from", "the plan strategy replays the " + PlanFiles.PLAN + " of a prune"
+                + " checkpoint; name it (a stage of this run or a path, e.g. \"runs/vgg/prune\")");
         return new Settings(model, target, planFrom, ChannelSelection.read(r), RestorationSettings.read(r),
                 DataSettings.read(r));
     }

@@ -12,6 +12,7 @@ public final class Stages {
                 .register(new PrepareDataStage())
                 .register(new TrainStage())
                 .register(new SensitivityStage())
+                .register(new PruneSearchStage())
                 .register(new PruneStage())
                 .register(new IterativePruneStage())
                 .register(new FinetuneStage())

@@ -39,9 +39,14 @@ public abstract class CheckpointTable<R> {
 
     /** Writes the records into the running stage's output, as one file. */
     public void write(StageContext<?> ctx, List<R> records) {
+        write(ctx.spark(), ctx.output(), records);
+    }
+
+    /** Writes the records as this table of {@code directory} (a stage's resume area, say), as one file. */
+    public void write(SparkSession spark, Path directory, List<R> records) {
         List<Row> rows = new ArrayList<>(records.size());
         records.forEach(r -> rows.add(toRow(r)));
-        Tables.write(ctx.spark(), ctx.output(file), schema, rows);
+        Tables.write(spark, new Path(directory, file), schema, rows);
     }
 
     /** The table of a completed checkpoint, to filter with Spark before collecting. */

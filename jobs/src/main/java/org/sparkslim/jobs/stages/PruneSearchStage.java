@@ -1,0 +1,123 @@
+package org.sparkslim.jobs.stages;
+
+import java.util.List;
+import java.util.function.ToLongFunction;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.RatioSolver;
+import org.sparkslim.compression.search.PruningSpace;
+import org.sparkslim.jobs.config.Range;
+import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.pruning.PruningSearch;
+import org.sparkslim.jobs.pruning.PruningSetup;
+import org.sparkslim.jobs.pruning.SensitivityMeasurement;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.ChannelSelection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.PruneSearchSettings;
+import org.sparkslim.jobs.settings.RestorationSettings;
+import org.sparkslim.jobs.spark.BroadcastModel;
+import org.sparkslim.jobs.spark.SensitivityAnalysis;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.PlanFiles;
+import org.sparkslim.jobs.tables.SearchTrialsTable;
+import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
+
+/**
+ * Automatic pruning: simulated annealing over the widths of the groups in {@code prune.scope}, every
+ * candidate within {@code prune.target-macs-reduction} +- {@code prune.tolerance}, rewarded by the val
+ * top-1 of the pruned and restored model. It starts from the uniform plan (when that lands in the
+ * window), so its best plan is never worse on val than uniform pruning. Writes the best plan as
+ * {@code plan.json}, which {@code prune.strategy = search} replays, and {@code trials.parquet}.
+ */
+public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>, ReportSection {
+    private static final Logger LOG = LoggerFactory.getLogger(PruneSearchStage.class);
+
+    /** @param target the fraction of MACs to remove, within {@code tolerance} */
+    public record Settings(String model, double target, double tolerance, PruneSearchSettings search,
+                           ChannelSelection selection, RestorationSettings restoration, DataSettings data) {
+    }
+
+    @Override
+    public String name() {
+        return "prune-search";
+    }
+
+    @Override
+    public String description() {
+        return "choose per-group widths to a MAC target by simulated annealing, candidates scored in parallel";
+    }
+
+    @Override
+    public Settings settings(SettingsReader r) {
+        return new Settings(r.nonEmpty("prune.model", "name the stage whose model is pruned"),
+                r.number("prune.target-macs-reduction", Range.OPEN_FRACTION), r.number("prune.tolerance", Range.OPEN_FRACTION),
+                PruneSearchSettings.read(r), ChannelSelection.read(r),
+                RestorationSettings.read(r), DataSettings.read(r));
+    }
+
+    @Override
+    public List<String> inputs(Settings s) {
+        return List.of("prepare-data", s.model());
+    }
+
+    @Override
+    public List<String> outputs(Settings settings) {
+        return List.of(PlanFiles.PLAN, SearchTrialsTable.TABLE.file());
+    }
+
+    @Override
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, s.model());
+        ComputationGraph net = model.net();
+        PruningSetup setup = PruningSetup.of(net, s.selection());
+        PruningSpace space = new PruningSpace(setup.builder());
+        ToLongFunction<PruningPlan> macs = PruningSetup.macs(net, s.data().shape());
+        double target = s.target();
+        double tolerance = s.tolerance();
+        RatioSolver.Solution uniform = new RatioSolver(setup.builder(), macs).uniform(target, tolerance);
+        LOG.info(String.format("searching widths of %d groups (%,d combinations) for -%.1f%% +- %.1f%% MACs, from the"
+                        + " uniform plan (-%.2f%%)", space.groups().size(), space.tokens().size(), 100 * target,
+                100 * tolerance, 100 * uniform.reduction()));
+        PruningSearch.Problem problem = new PruningSearch.Problem(space,
+                space.macReductionWithin(macs, target, tolerance), space.tokensOf(uniform.plan()), macs,
+                macs.applyAsLong(PruningPlan.empty("none")));
+
+        BatchAssembler assembler = s.data().assembler();
+        PruneSearchSettings search = s.search();
+        SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(
+                SensitivityMeasurement.validationImages(ctx, assembler, search.maxImages()),
+                PruningSetup.restoration(ctx, s.restoration(), assembler, search.batchSize()), assembler,
+                search.batchSize(), search.threadsPerTask(), search.engine());
+        List<Trial> trials = PruningSearch.run(ctx, problem, search,
+                BroadcastModel.of(ctx.spark(), model.bytes(), model.record().sha256()), scoring);
+
+        Trial best = PruningSearch.best(trials);
+        LOG.info(String.format("best of %d candidates: val top-1 %.2f%% at -%.2f%% MACs (round %d): %s", trials.size(),
+                100 * best.top1(), 100 * best.reduction(), best.round(), best.widths()));
+        PlanFiles.write(ctx, space.plan(best.tokens()));
+        SearchTrialsTable.TABLE.write(ctx, trials);
+    }
+
+    @Override
+    public void report(Report report, String stage, Path checkpoint) {
+        List<Trial> trials = SearchTrialsTable.TABLE.read(report.spark(), checkpoint);
+        Trial best = PruningSearch.best(trials);
+        Trial first = trials.stream().filter(t -> t.round() == 1 && t.candidate() == 0).findFirst().orElseThrow();
+        MarkdownTable table = new MarkdownTable("candidate", "round", "MACs removed %", "val top-1 %", "widths");
+        table.row("start (uniform, or the first feasible)", first.round(), Report.percent(first.reduction()),
+                Report.percent(first.top1()), first.widths());
+        table.row("best of " + trials.size(), best.round(), Report.percent(best.reduction()), Report.percent(best.top1()),
+                best.widths());
+        report.heading("Pruning search (`" + stage + "`)").table(table);
+    }
+}
