@@ -44,7 +44,7 @@ public final class DistributedScoring {
         for (Row r : batch) {
             images.add((byte[]) r.get(2));
         }
-        float[][] p = scorer.probabilities(assembler.features(images));
+        float[][] p = scorer.outputs(assembler.features(images));
         List<Row> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             int label = batch.get(i).getInt(1);

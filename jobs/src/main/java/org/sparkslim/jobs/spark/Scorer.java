@@ -17,14 +17,14 @@ import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
 
 /**
- * A network as one scoring task runs it, in the engine the config chose: the class probabilities of
- * a batch of images. Not thread-safe when it is DL4J's; close it to free an ONNX Runtime session.
+ * A network as one scoring task runs it, in the engine the config chose: the outputs (a classifier's
+ * class probabilities, a teacher's logits) of a batch of images. Not thread-safe when it is DL4J's; close it to free an ONNX Runtime session.
  */
 public abstract class Scorer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scorer.class);
 
-    /** The probabilities, {@code [batch, classes]}, of a batch of assembled images. */
-    public abstract float[][] probabilities(INDArray features);
+    /** The network's outputs, {@code [batch, classes]}, for a batch of assembled images. */
+    public abstract float[][] outputs(INDArray features);
 
     /** The engine that actually scores (DL4J when ONNX Runtime was asked for but the network cannot be exported). */
     public abstract ScoringEngine engine();
@@ -57,7 +57,7 @@ public abstract class Scorer implements AutoCloseable {
         while (batches.hasNext()) {
             DataSet batch = batches.next();
             int[] labels = Evaluator.labelIndices(batch.getLabels());
-            float[][] p = probabilities(batch.getFeatures());
+            float[][] p = outputs(batch.getFeatures());
             for (int i = 0; i < labels.length; i++) {
                 metrics.add(labels[i], p[i]);
             }
@@ -73,7 +73,7 @@ public abstract class Scorer implements AutoCloseable {
         }
 
         @Override
-        public float[][] probabilities(INDArray features) {
+        public float[][] outputs(INDArray features) {
             return net.outputSingle(false, features).toFloatMatrix();
         }
 
@@ -91,7 +91,7 @@ public abstract class Scorer implements AutoCloseable {
         }
 
         @Override
-        public float[][] probabilities(INDArray features) {
+        public float[][] outputs(INDArray features) {
             try {
                 return model.predict(features);
             } catch (OrtException e) {

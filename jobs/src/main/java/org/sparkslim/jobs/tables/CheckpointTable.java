@@ -42,6 +42,31 @@ public abstract class CheckpointTable<R> {
         write(ctx.spark(), ctx.output(), records);
     }
 
+    /**
+     * Writes rows computed on the cluster into the running stage's output, as they are partitioned:
+     * the driver never holds them. Their columns must be this table's.
+     */
+    public void write(StageContext<?> ctx, Dataset<Row> rows) {
+        if (!sameColumns(rows.schema())) {
+            throw new IllegalStateException(file + ": rows with columns " + rows.schema().simpleString()
+                    + " where the table has " + schema.simpleString());
+        }
+        Tables.write(rows, ctx.output(file));
+    }
+
+    private boolean sameColumns(StructType other) {
+        if (other.fields().length != schema.fields().length) {
+            return false;
+        }
+        for (int i = 0; i < schema.fields().length; i++) {
+            if (!schema.fields()[i].name().equals(other.fields()[i].name())
+                    || !schema.fields()[i].dataType().sameType(other.fields()[i].dataType())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Writes the records as this table of {@code directory} (a stage's resume area, say), as one file. */
     public void write(SparkSession spark, Path directory, List<R> records) {
         List<Row> rows = new ArrayList<>(records.size());

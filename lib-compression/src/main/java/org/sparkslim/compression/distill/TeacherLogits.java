@@ -85,6 +85,11 @@ public final class TeacherLogits {
         return teacher.feedForward(features, false);
     }
 
+    /** The teacher as a network whose output is its logits (to export, or to score with elsewhere). */
+    public ComputationGraph network() {
+        return teacher;
+    }
+
     /** The teacher's logits for a batch of inputs, one row per example (inference mode). */
     public INDArray of(INDArray features) {
         return teacher.outputSingle(false, features);
