@@ -6,14 +6,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.search.AnnealingController;
 import org.sparkslim.compression.search.AnnealingState;
 import org.sparkslim.compression.search.Constraint;
@@ -42,9 +40,11 @@ public final class PruningSearch {
     private PruningSearch() {
     }
 
-    /** What a search explores and how a candidate is judged. */
-    public record Problem(PruningSpace space, Constraint constraint, int[] start, ToLongFunction<PruningPlan> macs,
-                          long baseMacs) {
+    /**
+     * What a search explores: its space, the constraint every candidate meets, where it starts, and
+     * the unpruned model's MACs (to report each candidate's reduction).
+     */
+    public record Problem(PruningSpace space, Constraint constraint, int[] start, long baseMacs) {
     }
 
     /** Runs (or resumes) the search; returns every trial, in order. */

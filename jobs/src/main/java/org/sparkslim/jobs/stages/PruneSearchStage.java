@@ -59,8 +59,8 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
     @Override
     public Settings settings(SettingsReader r) {
         return new Settings(r.nonEmpty("prune.model", "name the stage whose model is pruned"),
-                r.number("prune.target-macs-reduction", Range.OPEN_FRACTION), r.number("prune.tolerance", Range.OPEN_FRACTION),
-                PruneSearchSettings.read(r), ChannelSelection.read(r),
+                r.number("prune.target-macs-reduction", Range.OPEN_FRACTION),
+                r.number("prune.tolerance", Range.OPEN_FRACTION), PruneSearchSettings.read(r), ChannelSelection.read(r),
                 RestorationSettings.read(r), DataSettings.read(r));
     }
 
@@ -89,7 +89,7 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
                         + " uniform plan (-%.2f%%)", space.groups().size(), space.tokens().size(), 100 * target,
                 100 * tolerance, 100 * uniform.reduction()));
         PruningSearch.Problem problem = new PruningSearch.Problem(space,
-                space.macReductionWithin(macs, target, tolerance), space.tokensOf(uniform.plan()), macs,
+                space.macReductionWithin(macs, target, tolerance), space.tokensOf(uniform.plan()),
                 macs.applyAsLong(PruningPlan.empty("none")));
 
         BatchAssembler assembler = s.data().assembler();
