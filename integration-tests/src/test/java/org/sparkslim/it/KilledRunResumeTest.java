@@ -72,7 +72,8 @@ class KilledRunResumeTest {
         while (savedFile(runDir, stage, saved).isEmpty() && run.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        assertTrue(run.isAlive(), "the run was still in " + stage + " when " + saved + " was saved: " + Files.readString(log));
+        assertTrue(run.isAlive(), "the run was still in " + stage + " when " + saved + " was saved: "
+                + Files.readString(log));
         run.destroyForcibly();
         run.waitFor();
         assertFalse(Files.exists(runDir.resolve(stage).resolve(RunDirectory.SUCCESS)), "nothing committed");

@@ -18,7 +18,8 @@ import org.sparkslim.jobs.onnx.OnnxRuntimeModel;
 
 /**
  * A network as one scoring task runs it, in the engine the config chose: the outputs (a classifier's
- * class probabilities, a teacher's logits) of a batch of images. Not thread-safe when it is DL4J's; close it to free an ONNX Runtime session.
+ * class probabilities, a teacher's logits) of a batch of images. Not thread-safe when it is DL4J's;
+ * close it to free an ONNX Runtime session.
  */
 public abstract class Scorer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Scorer.class);

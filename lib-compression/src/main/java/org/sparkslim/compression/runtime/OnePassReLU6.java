@@ -62,7 +62,7 @@ public final class OnePassReLU6 extends ActivationReLU6 {
         return new Installed(switched);
     }
 
-    /** {@code in} is the layer's own copy of its input (DL4J's activation layer makes one); overwritten with the gradient. */
+    /** {@code in}: the layer's own copy of its input (DL4J's activation layer makes one), overwritten with the gradient. */
     @Override
     public Pair<INDArray, INDArray> backprop(INDArray in, INDArray epsilon) {
         assertShape(in, epsilon);
