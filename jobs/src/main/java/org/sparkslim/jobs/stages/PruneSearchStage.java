@@ -85,9 +85,11 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         double target = s.target();
         double tolerance = s.tolerance();
         RatioSolver.Solution uniform = new RatioSolver(setup.builder(), macs).uniform(target, tolerance);
-        LOG.info(String.format("searching widths of %d groups (%,d combinations) for -%.1f%% +- %.1f%% MACs, from the"
-                        + " uniform plan (-%.2f%%)", space.groups().size(), space.tokens().size(), 100 * target,
-                100 * tolerance, 100 * uniform.reduction()));
+        boolean uniformFits = Math.abs(uniform.reduction() - target) <= tolerance;
+        LOG.info(String.format("searching widths of %d groups (%,d combinations) for -%.1f%% +- %.1f%% MACs, from %s"
+                        + " (the uniform plan removes %.2f%%)", space.groups().size(), space.tokens().size(), 100 * target,
+                100 * tolerance, uniformFits ? "the uniform plan" : "random widths inside the window",
+                100 * uniform.reduction()));
         PruningSearch.Problem problem = new PruningSearch.Problem(space,
                 space.macReductionWithin(macs, target, tolerance), space.tokensOf(uniform.plan()),
                 macs.applyAsLong(PruningPlan.empty("none")));
