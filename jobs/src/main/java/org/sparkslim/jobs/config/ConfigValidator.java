@@ -17,10 +17,10 @@ import org.sparkslim.compression.util.Suggestions;
  */
 public final class ConfigValidator {
     /** Sections whose keys are the user's own (Spark settings, width slots). */
-    static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths");
+    static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths", "distill.student-model.widths");
     /** Fractions whose default is whole ("1.0", which HOCON reads as the integer 1); other integer defaults are counts. */
     static final Set<String> WHOLE_DEFAULT_FRACTIONS = Set.of("model.width-multiplier", "distill.temperature",
-            "distill.hint-weight", "train.bn-scale-l1");
+            "distill.hint-weight", "train.bn-scale-l1", "distill.student-model.width-multiplier");
 
     private ConfigValidator() {
     }

@@ -201,6 +201,11 @@ public final class SettingsReader {
         return ints;
     }
 
+    /** A list of objects ({@code [{ student = a, teacher = b }]}), each as it is. */
+    public List<? extends Config> objects(String key) {
+        return get(key, config::getConfigList, List.of());
+    }
+
     /** A free-form section (Spark settings, width slots), as it is. */
     public Config object(String key) {
         return get(key, config::getConfig, com.typesafe.config.ConfigFactory.empty());

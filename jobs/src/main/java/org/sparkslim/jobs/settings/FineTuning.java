@@ -15,7 +15,7 @@ public record FineTuning(RecipeSettings recipe, double learningRate, long seed, 
         // null: the run's seed; another value repeats only the fine-tuning
         Long seed = r.wholeOrNull("finetune.seed");
         return new FineTuning(RecipeSettings.read(r), learningRate, seed != null ? seed : r.whole("run.seed"),
-                TeacherSettings.read(r));
+                TeacherSettings.read(r, "finetune.teacher"));
     }
 
     /** The recipe for {@code epochs}, its seed moved by {@code seedOffset} so that steps see different batches. */

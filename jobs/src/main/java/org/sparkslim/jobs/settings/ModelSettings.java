@@ -12,9 +12,14 @@ import org.sparkslim.jobs.config.SettingsReader;
 /** The {@code model} section: a zoo family and its widths (the multiplier, then per-slot overrides). */
 public record ModelSettings(ModelFamily family, WidthVector widths) {
     public static ModelSettings read(SettingsReader r) {
-        ModelFamily family = r.parsed("model.family", ModelZoo::family);
-        double multiplier = r.number("model.width-multiplier", Range.POSITIVE);
-        Config overrides = r.object("model.widths");
+        return read(r, "model");
+    }
+
+    /** The same keys in another section ({@code distill.student-model}). */
+    public static ModelSettings read(SettingsReader r, String section) {
+        ModelFamily family = r.parsed(section + ".family", ModelZoo::family);
+        double multiplier = r.number(section + ".width-multiplier", Range.POSITIVE);
+        Config overrides = r.object(section + ".widths");
         if (family == null || !(multiplier > 0)) {
             return new ModelSettings(family, null);
         }
@@ -24,11 +29,11 @@ public record ModelSettings(ModelFamily family, WidthVector widths) {
             String slot = e.getKey().replace("\"", "");
             int index = widths.names().indexOf(slot);
             if (index < 0) {
-                r.fault("model.widths", "'" + slot + "' is not a width slot of " + family.name() + "; its slots are "
+                r.fault(section + ".widths", "'" + slot + "' is not a width slot of " + family.name() + "; its slots are "
                         + widths.names());
             } else if (!(e.getValue().unwrapped() instanceof Number n) || n.intValue() < 1
                     || n.doubleValue() != n.intValue()) {
-                r.fault("model.widths", slot + ": expected a positive whole number, got " + e.getValue().render());
+                r.fault(section + ".widths", slot + ": expected a positive whole number, got " + e.getValue().render());
             } else {
                 values[index] = n.intValue();
             }

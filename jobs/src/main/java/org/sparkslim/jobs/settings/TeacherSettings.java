@@ -5,25 +5,22 @@ import org.sparkslim.compression.prune.ChannelGraph;
 import org.sparkslim.jobs.config.SettingsReader;
 
 /**
- * A teacher to learn from while fine-tuning ({@code finetune.teacher}, a stage or another run's
- * checkpoint; empty for none), with the {@code distill} settings and, for feature hints cut to a
- * pruned student's channels, how the teacher's channel graph treats unknown vertices.
+ * A teacher to learn from while training (a stage or another run's checkpoint, under a key such as
+ * {@code finetune.teacher}; empty for none), with the {@code distill} settings and, for feature hints
+ * cut to a pruned student's channels, how the teacher's channel graph treats unknown vertices.
  */
 public record TeacherSettings(String teacher, DistillSettings distill, ChannelGraph.Unsupported unsupported) {
     public static final TeacherSettings NONE = new TeacherSettings("", null, null);
 
-    public static TeacherSettings read(SettingsReader r) {
-        String teacher = r.string("finetune.teacher");
+    /** An optional teacher under {@code key}. */
+    public static TeacherSettings read(SettingsReader r, String key) {
+        String teacher = r.string(key);
         if (teacher.isEmpty()) {
-            List<String> hints = r.strings("distill.hint-layers");
-            if (!hints.isEmpty()) {
-                r.fault("distill.hint-layers", hints + " needs a teacher: set finetune.teacher");
-            }
+            // the distill section's losses may be another stage's (distill's): nothing to check here
             return NONE;
         }
         DistillSettings distill = DistillSettings.read(r);
-        return new TeacherSettings(teacher, distill,
-                distill.hintLayers().isEmpty() ? null : ChannelSelection.unsupported(r));
+        return new TeacherSettings(teacher, distill, distill.hintLayers().isEmpty() ? null : ChannelSelection.unsupported(r));
     }
 
     public boolean present() {

@@ -100,8 +100,8 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
         Restoration scoring = PruningSetup.restoration(ctx, s.restoration(), assembler, s.sensitivity().batchSize());
         Restoration keeping = scoring.withBatchSize(PruningSetup.RESTORATION_BATCH);
         ModelTraining.Teaching teaching = ModelTraining.softLabelsOnly(ctx, s.tuning().teacher());
-        if (s.tuning().teacher().present() && !s.tuning().teacher().distill().hintLayers().isEmpty()) {
-            LOG.warn("distill.hint-layers: feature hints apply to finetune; these steps learn from soft labels only");
+        if (s.tuning().teacher().present() && s.tuning().teacher().distill().hasFeatureLosses()) {
+            LOG.warn("distill: feature losses apply to finetune and distill; these steps learn from soft labels only");
         }
         List<String> plans = new ArrayList<>();
         PruningPlan overall = null;

@@ -24,6 +24,7 @@ import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.QuantSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
+import org.sparkslim.jobs.settings.TeacherSettings;
 import org.sparkslim.jobs.spark.DistributedCalibration;
 import org.sparkslim.jobs.tables.HistoryTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
@@ -34,13 +35,16 @@ import org.sparkslim.jobs.training.ModelTraining;
  * Quantization-aware training: folds the float model's batch norms, puts fake quantizers on its
  * weights and int8 tensors, fine-tunes it for {@code qat.epochs} (the {@code train} recipe at
  * {@code qat.learning-rate}), then freezes the activation ranges. The checkpoint is the
- * fake-quantized network, which the export stage writes as an int8 model.
+ * fake-quantized network, which the export stage writes as an int8 model. With {@code qat.teacher}
+ * set, it learns from that teacher's soft labels (and the {@code distill} section's feature losses)
+ * while quantizing.
  */
 public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(QatStage.class);
 
     public record Settings(String model, QuantSettings quant, QuantizationConfig scheme, int epochs,
-                           double learningRate, RecipeSettings recipe, DataSettings data, long seed) {
+                           double learningRate, RecipeSettings recipe, DataSettings data, long seed,
+                           TeacherSettings teacher) {
     }
 
     @Override
@@ -65,12 +69,14 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
                 : r.check("quant", () -> quant.scheme(activations, rate, window));
         return new Settings(model, quant, scheme, r.integer("qat.epochs", Range.atLeast(1)),
                 r.number("qat.learning-rate", Range.POSITIVE), RecipeSettings.read(r), DataSettings.read(r),
-                r.whole("run.seed"));
+                r.whole("run.seed"), TeacherSettings.read(r, "qat.teacher"));
     }
 
     @Override
     public List<String> inputs(Settings s) {
-        return new ArrayList<>(Arrays.asList("prepare-data", s.model()));
+        List<String> inputs = new ArrayList<>(Arrays.asList("prepare-data", s.model()));
+        inputs.addAll(s.teacher().inputs());
+        return inputs;
     }
 
     @Override
@@ -89,8 +95,9 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
                 FakeQuantization.quantizedLayers(fakeQuantized).size(), scheme.weights().configName(),
                 FakeQuantization.quantizers(fakeQuantized).size(), scheme.activationRange().configName());
 
-        ModelTraining.Trained trained = ModelTraining.train(ctx, ModelCheckpoint.SINGLE, s.data(), s.recipe().validateEachEpoch(), fakeQuantized,
-                s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), ModelTraining.Teaching.NONE);
+        ModelTraining.Trained trained = ModelTraining.train(ctx, ModelCheckpoint.SINGLE, s.data(),
+                s.recipe().validateEachEpoch(), fakeQuantized, s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()),
+                ModelTraining.teaching(ctx, s.teacher(), s.model()));
         ComputationGraph net = trained.net();
 
         Dataset<Row> calibration = QuantizationSetup.calibrationImages(ctx, s.quant());

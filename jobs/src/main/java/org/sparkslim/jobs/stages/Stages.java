@@ -17,6 +17,7 @@ public final class Stages {
                 .register(new PruneStage())
                 .register(new IterativePruneStage())
                 .register(new FinetuneStage())
+                .register(new DistillStage())
                 .register(new QatStage())
                 .register(new PtqStage())
                 .register(new EvaluateStage())

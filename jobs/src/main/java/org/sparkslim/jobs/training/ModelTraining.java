@@ -2,9 +2,8 @@ package org.sparkslim.jobs.training;
 
 import org.sparkslim.compression.train.TrainingDivergedException;
 import java.io.IOException;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -13,7 +12,8 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
-import org.sparkslim.compression.distill.FeatureHints;
+import org.sparkslim.compression.distill.FeatureLoss;
+import org.sparkslim.compression.distill.FeatureLosses;
 import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.compression.distill.TeacherLogits;
 import org.sparkslim.compression.prune.ChannelGraph;
@@ -29,6 +29,7 @@ import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.DistillSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
 import org.sparkslim.jobs.spark.SparkBatchSource;
 import org.sparkslim.jobs.tables.HistoryTable;
@@ -60,14 +61,18 @@ public final class ModelTraining {
         writeHistory(ctx, trained.history());
     }
 
-    /** What a student learns from a teacher besides its labels: soft labels, and maybe feature hints. */
-    public record Teaching(SoftLabelDistillation softLabels, FeatureHints hints) {
-        public static final Teaching NONE = new Teaching(null, null);
+    /**
+     * What a student learns from a teacher besides its labels: soft labels, and maybe feature losses,
+     * with the settings they came from.
+     */
+    public record Teaching(SoftLabelDistillation softLabels, FeatureLosses features, DistillSettings settings) {
+        public static final Teaching NONE = new Teaching(null, null, null);
     }
 
     /**
-     * Soft labels from the teacher and, when {@code distill.hint-layers} names layers, feature hints for
-     * a student read from {@code studentStage}, from one load of the teacher.
+     * Soft labels from the teacher and, when the {@code distill} section names feature losses, those
+     * for a student read from {@code studentStage} (empty for a student built here), from one load of
+     * the teacher.
      */
     public static Teaching teaching(StageContext<?> ctx, TeacherSettings teacher, String studentStage) throws IOException {
         if (!teacher.present()) {
@@ -75,14 +80,15 @@ public final class ModelTraining {
         }
         ComputationGraph teacherNet = ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net();
         SoftLabelDistillation softLabels = softLabels(teacher, teacherNet);
-        return new Teaching(softLabels, teacher.distill().hintLayers().isEmpty() ? null
-                : hints(ctx, teacher, teacherNet, softLabels, studentStage));
+        return new Teaching(softLabels, teacher.distill().hasFeatureLosses()
+                ? features(ctx, teacher, teacherNet, softLabels, studentStage) : null, teacher.distill());
     }
 
-    /** Soft labels from the teacher alone (no hints), for training that has no single student stage. */
+    /** Soft labels from the teacher alone (no feature losses), for training that has no single student stage. */
     public static Teaching softLabelsOnly(StageContext<?> ctx, TeacherSettings teacher) throws IOException {
         return teacher.present()
-                ? new Teaching(softLabels(teacher, ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net()), null)
+                ? new Teaching(softLabels(teacher, ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net()), null,
+                teacher.distill())
                 : Teaching.NONE;
     }
 
@@ -92,32 +98,44 @@ public final class ModelTraining {
     }
 
     /**
-     * Feature hints at the configured layers. When {@code studentStage} wrote a pruning plan, each layer's
+     * The feature losses: hints at the {@code distill.hint-layers}, then the {@code distill.l2} and
+     * {@code distill.fsp} losses. When {@code studentStage} wrote a pruning plan, each hinted layer's
      * teacher activation is cut to the channels the plan kept there.
      */
-    private static FeatureHints hints(StageContext<?> ctx, TeacherSettings teacher, ComputationGraph teacherNet,
-                                      SoftLabelDistillation softLabels, String studentStage) throws IOException {
-        PruningPlan plan = PlanFiles.read(ctx.run(), ctx.input(studentStage)).orElse(null);
+    private static FeatureLosses features(StageContext<?> ctx, TeacherSettings teacher, ComputationGraph teacherNet,
+                                          SoftLabelDistillation softLabels, String studentStage) throws IOException {
+        List<String> hinted = teacher.distill().hintLayers();
+        PruningPlan plan = hinted.isEmpty() || studentStage.isEmpty() ? null
+                : PlanFiles.read(ctx.run(), ctx.input(studentStage)).orElse(null);
         ChannelGraph teacherGraph;
         try {
             teacherGraph = plan == null ? null : ChannelGraph.of(teacherNet, teacher.unsupported());
         } catch (UnsupportedVertexException e) {
-            throw new ConfigException("finetune.teacher: " + e.getMessage(), e);
+            throw new ConfigException("the teacher " + teacher.teacher() + ": " + e.getMessage(), e);
         }
-        Map<String, int[]> channels = new LinkedHashMap<>();
-        for (String layer : teacher.distill().hintLayers()) {
+        List<FeatureLoss> losses = new ArrayList<>();
+        for (String layer : hinted) {
             try {
-                channels.put(layer, plan == null ? null : plan.keptChannels(teacherGraph, layer));
+                losses.add(new FeatureLoss.L2(layer, layer, plan == null ? null : plan.keptChannels(teacherGraph, layer),
+                        teacher.distill().hintWeight()));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("distill.hint-layers: " + e.getMessage() + " (the plan of " + studentStage
                         + ", over the teacher " + teacher.teacher() + ")");
             }
         }
+        losses.addAll(teacher.distill().losses());
         try {
-            return new FeatureHints(softLabels.teacher(), channels, teacher.distill().hintWeight(), true);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("distill.hint-layers: " + e.getMessage());
+            return new FeatureLosses(softLabels.teacher(), losses, true);
+        } catch (FeatureLosses.InvalidLossException e) {
+            throw new ConfigException(lossKey(teacher.distill(), e) + ": " + e.getMessage() + " (the teacher "
+                    + teacher.teacher() + ")");
         }
+    }
+
+    /** The config key of the loss an exception is about: a hinted layer, or an entry of distill.l2 or distill.fsp. */
+    private static String lossKey(DistillSettings distill, FeatureLosses.InvalidLossException e) {
+        int hints = distill.hintLayers().size();
+        return e.index() < hints ? "distill.hint-layers" : distill.lossKeys().get(e.index() - hints);
     }
 
     /**
@@ -160,22 +178,22 @@ public final class ModelTraining {
                         + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
                 distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
         try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
-            FeatureHints hints = teaching.hints();
-            if (hints == null) {
+            FeatureLosses features = teaching.features();
+            if (features == null) {
                 return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, checkpoints));
             }
-            LOG.info(String.format("%s: and from the teacher's features at %s (weight %.3g each)", ctx.stageName(),
-                    hints.layers(), hints.weight()));
+            LOG.info("{}: and from the teacher's features: {}", ctx.stageName(), features.losses());
             ImageShape shape = assembler.shape();
             InputType input = InputType.convolutional(shape.height(), shape.width(), shape.channels());
-            FeatureHints.Attached attached;
+            FeatureLosses.Attached attached;
             try {
-                attached = hints.attachTo(trained, input);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("distill.hint-layers: " + e.getMessage());
+                attached = features.attachTo(trained, input);
+            } catch (FeatureLosses.InvalidLossException e) {
+                throw new ConfigException(lossKey(teaching.settings(), e) + ": " + e.getMessage() + " (the student of "
+                        + "stage '" + ctx.stageName() + "')");
             }
             try (attached) {
-                return new Trained(trained, trainer.fit(attached.network(), train, hints::targets, val, checkpoints));
+                return new Trained(trained, trainer.fit(attached.network(), train, features::targets, val, checkpoints));
             }
         }
     }

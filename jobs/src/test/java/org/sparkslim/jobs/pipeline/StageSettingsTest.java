@@ -64,6 +64,34 @@ class StageSettingsTest {
     }
 
     @Test
+    void distillationLossesAreCheckedEntryByEntry() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, distill]", "distill.teacher=train",
+                "distill.student-model.family=vgg16",
+                "distill.l2=[{student = a, teacher = b, wieght = 2}, {student = a, weight = 1}]",
+                "distill.fsp=[{student = [a, b, c], teacher = [c, d]}, {student = [a, b], teacher = [c, d], weight = 0}]"));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("invalid config (5 faults)"), m);
+        assertTrue(m.contains("key 'distill.student-model.family'") && m.contains("vgg16"), m);
+        assertTrue(m.contains("key 'distill.l2'") && m.contains("[0]: unknown [wieght]"), m);
+        assertTrue(m.contains("[1]: No configuration setting found for key 'teacher'"), m);
+        assertTrue(m.contains("key 'distill.fsp'") && m.contains("[0]: student must name two layers"), m);
+        assertTrue(m.contains("[1]: a feature loss's weight must be positive, got 0.0"), m);
+
+        // a label-only fine-tune beside a distill stage does not read the distill losses
+        StageInstance<?> labelsOnly = stage(plan("pipeline.stages=[prepare-data, train, distill, finetune]",
+                "distill.teacher=train", "distill.student=train", "finetune.model=distill",
+                "distill.fsp=[{student = [a, b], teacher = [c, d]}]"), "finetune");
+        assertFalse(labelsOnly.keysRead().containsKey("distill.fsp"));
+
+        StageInstance<?> fromStage = stage(plan("pipeline.stages=[prepare-data, train, distill]", "distill.teacher=train",
+                "distill.student=train"), "distill");
+        assertFalse(fromStage.keysRead().containsKey("distill.student-model.family"),
+                "a student read from a stage needs no zoo model");
+        assertEquals(List.of("prepare-data", "train"), fromStage.inputs(), "the teacher's own model can learn further");
+    }
+
+    @Test
     void aStageReadsOnlyWhatItsChoicesNeed() {
         StageInstance<?> uniform = stage(plan("pipeline.stages=[prune]"), "prune");
         assertFalse(uniform.keysRead().containsKey("prune.allocation"), "uniform pruning allocates nothing");
