@@ -10,12 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.distill.FeatureLoss;
+import org.sparkslim.compression.distill.FeatureLosses;
+import org.sparkslim.compression.distill.TeacherLogits;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.StageInstance;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.ModelSettings;
+import org.sparkslim.jobs.stages.DistillStage;
 import org.sparkslim.jobs.stages.Stages;
+import org.sparkslim.jobs.stages.TrainStage;
 
 /** The configs in the repository's conf/ directory are what users start from: each must load as it is. */
 class ShippedConfigsTest {
@@ -42,6 +52,31 @@ class ShippedConfigsTest {
                         file + ": stage " + stage.name() + " reads " + input + ", which the pipeline does not run");
             }
         }
+    }
+
+    /** The distillation config's layer pairs exist in its teacher and student, with shapes that fit. */
+    @Test
+    void distillationLossesFitTheirNetworks() {
+        Config config = RunConfig.load(List.of(CONF.resolve("distill-mobilenetv2.conf")), List.of());
+        List<StageInstance<?>> stages = new Pipeline(Stages.all(), "test").plan(config);
+        TrainStage.Settings train = (TrainStage.Settings) stages.stream().filter(s -> s.name().equals("train"))
+                .findFirst().orElseThrow().settings();
+        DistillStage.Settings distill = (DistillStage.Settings) stages.stream().filter(s -> s.name().equals("distill"))
+                .findFirst().orElseThrow().settings();
+        ComputationGraph teacher = build(train.model(), train.data());
+        ComputationGraph student = build(distill.studentModel(), distill.data());
+        List<FeatureLoss> losses = distill.teacher().distill().losses();
+        assertEquals(2, losses.size());
+        ImageShape shape = distill.data().shape();
+        FeatureLosses features = new FeatureLosses(new TeacherLogits(teacher), losses, true);
+        try (FeatureLosses.Attached attached = features.attachTo(student,
+                InputType.convolutional(shape.height(), shape.width(), shape.channels()))) {
+            assertEquals(3, attached.network().getNumOutputArrays());
+        }
+    }
+
+    private static ComputationGraph build(ModelSettings model, DataSettings data) {
+        return model.family().build(model.family().spec(model.widths(), data.shape(), data.numClasses(), 1));
     }
 
     /** conf/yarn.conf holds overrides: layered over a run's config, it wins where it speaks. */
