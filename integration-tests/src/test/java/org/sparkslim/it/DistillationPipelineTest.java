@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -12,10 +13,17 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nd4j.linalg.dataset.DataSet;
+import org.sparkslim.compression.data.Augmentation;
+import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.data.Normalization;
+import org.sparkslim.compression.distill.SoftLabelDistillation;
+import org.sparkslim.compression.distill.TeacherLogits;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.spark.SparkBatchSource;
 
 /**
  * The distill stage trains a student of another family against a teacher's soft labels, an L2 loss
@@ -70,8 +78,49 @@ class DistillationPipelineTest {
         assertTrue(!it.model("qat").params().equals(taught.params()), "the teacher changes what QAT learns");
     }
 
+    /** Offline and online soft labels, without augmentation: the same batches with the same logits. */
+    static final List<String> OFFLINE = List.of("pipeline.stages=[prepare-data, train, soft-labels, distill]",
+            "train.augmentation.padding=0", "train.augmentation.flip-probability=0", "scoring.engine=dl4j",
+            "distill.l2=[]", "distill.fsp=[]", "distill.mode=offline");
+
     @Test
     @Order(3)
+    void offlineDistillationLearnsWhatOnlineDistillationLearns() throws Exception {
+        assertEquals(List.of("train", "soft-labels", "distill"), TestPipeline.ran(it.run(OFFLINE)));
+        ComputationGraph offline = it.model("distill");
+        it.run(OFFLINE, "distill.mode=online");
+        ComputationGraph online = it.model("distill");
+        it.run(OFFLINE, "distill.mode=online", "distill.soft-label-weight=0");
+        ComputationGraph labelsOnly = it.model("distill");
+        // the stored logits differ from the driver's by float noise, which training amplifies; a
+        // misaligned join or ignored logits would put offline at least as far away as labels only
+        double sameLogits = offline.params().distance1(online.params()) / offline.numParams();
+        double otherLoss = offline.params().distance1(labelsOnly.params()) / offline.numParams();
+        assertTrue(sameLogits < otherLoss / 5, "mean weight difference, offline against online " + sameLogits
+                + ", against labels only " + otherLoss);
+
+        // batch by batch: the same images in the same order, the stored logits the teacher's own
+        BatchAssembler assembler = new BatchAssembler(new ImageShape(1, 28, 28), 10, Normalization.FASHION_MNIST);
+        SparkBatchSource source = new SparkBatchSource(it.table("prepare-data", "train.parquet"), assembler, 128,
+                Augmentation.NONE, true, 42, "test");
+        SparkBatchSource stored = source.withTeacherLogits(it.table("soft-labels", "soft-labels.parquet"), "test");
+        SoftLabelDistillation teacher = new SoftLabelDistillation(new TeacherLogits(it.model("train")), 4, 0.9);
+        Iterator<DataSet> plain = source.epoch(3);
+        Iterator<DataSet> withLogits = stored.epoch(3);
+        for (int batch = 0; batch < 3; batch++) {
+            DataSet a = plain.next();
+            DataSet b = withLogits.next();
+            assertEquals(a.getFeatures(), b.getFeatures(), "batch " + batch);
+            assertTrue(teacher.targets(a).getLabels(0).equalsWithEps(b.getLabels(), 1e-4), "batch " + batch);
+        }
+
+        ConfigException otherSplit = assertThrows(ConfigException.class, () -> it.run(OFFLINE, "soft-labels.split=val"));
+        assertTrue(otherSplit.getMessage().contains("soft-labels.parquet has teacher logits for 0 of the 1500 training "
+                + "images"), otherSplit.getMessage());
+    }
+
+    @Test
+    @Order(4)
     void badLayersAreNamedWithTheirKey() {
         ConfigException teacherLayer = assertThrows(ConfigException.class,
                 () -> it.run("distill.l2=[{student = block8.add, teacher = conv9.bn}]"));

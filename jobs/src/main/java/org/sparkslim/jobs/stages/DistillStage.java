@@ -15,7 +15,9 @@ import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.DistillSettings;
 import org.sparkslim.jobs.settings.ModelSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
@@ -27,17 +29,25 @@ import org.sparkslim.jobs.training.ModelTraining;
  * Trains a student against a teacher: the student is another stage's model (a pruned one, say) or a
  * new zoo model ({@code distill.student-model}); the loss is the {@code distill} section's weighted
  * combination of labels, soft labels at a temperature, and L2 and FSP losses between named layers.
- * The teacher runs on each (augmented) training batch. Writes the student as the stage's model.
+ * Online, the teacher runs on each (augmented) training batch; offline, the batches carry the logits
+ * a {@code soft-labels} stage stored (soft labels only, un-augmented images). Writes the student as
+ * the stage's model.
  */
 public final class DistillStage implements Stage<DistillStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(DistillStage.class);
 
     /**
+     * @param teacher      the teacher run on each batch (online), or {@link TeacherSettings#NONE} offline
+     * @param softLabels   the stage whose stored logits the batches carry (offline), or empty
      * @param student      the stage whose model learns, or empty for a new {@code studentModel}
      * @param studentModel the zoo model to build when {@code student} is empty (else null)
      */
-    public record Settings(TeacherSettings teacher, String student, ModelSettings studentModel, DataSettings data,
-                           RecipeSettings recipe, int epochs, double learningRate, long seed) {
+    public record Settings(TeacherSettings teacher, DistillSettings losses, String softLabels, String student,
+                           ModelSettings studentModel, DataSettings data, RecipeSettings recipe, int epochs,
+                           double learningRate, long seed) {
+        boolean offline() {
+            return !softLabels.isEmpty();
+        }
     }
 
     @Override
@@ -52,11 +62,30 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
 
     @Override
     public Settings settings(SettingsReader r) {
-        r.nonEmpty("distill.teacher", "name the stage (or another run's checkpoint) that teaches");
-        TeacherSettings teacher = TeacherSettings.read(r, "distill.teacher");
+        boolean offline = r.choice("distill.mode", List.of("online", "offline")).equals("offline");
+        RecipeSettings recipe = RecipeSettings.read(r);
+        TeacherSettings teacher = TeacherSettings.NONE;
+        DistillSettings losses;
+        String softLabels = "";
+        if (offline) {
+            softLabels = r.nonEmpty("distill.soft-labels", "name the soft-labels stage whose logits the student learns from");
+            losses = DistillSettings.read(r);
+            if (losses.hasFeatureLosses()) {
+                r.fault("distill.mode", "offline distillation learns from stored logits only; the feature losses "
+                        + "(distill.hint-layers, distill.l2, distill.fsp) need online mode");
+            }
+            if (!recipe.augmentation().equals(Augmentation.NONE)) {
+                r.fault("distill.mode", "the stored logits are the teacher's answers for un-augmented images; offline "
+                        + "distillation needs train.augmentation { padding = 0, flip-probability = 0 }");
+            }
+        } else {
+            r.nonEmpty("distill.teacher", "name the stage (or another run's checkpoint) that teaches");
+            teacher = TeacherSettings.read(r, "distill.teacher");
+            losses = teacher.distill();
+        }
         String student = r.string("distill.student");
         ModelSettings studentModel = student.isEmpty() ? ModelSettings.read(r, "distill.student-model") : null;
-        return new Settings(teacher, student, studentModel, DataSettings.read(r), RecipeSettings.read(r),
+        return new Settings(teacher, losses, softLabels, student, studentModel, DataSettings.read(r), recipe,
                 r.integer("distill.epochs", Range.atLeast(1)), r.number("distill.learning-rate", Range.POSITIVE),
                 r.whole("run.seed"));
     }
@@ -64,7 +93,7 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
     @Override
     public List<String> inputs(Settings s) {
         Set<String> inputs = new LinkedHashSet<>(List.of("prepare-data"));
-        inputs.addAll(s.teacher().inputs());
+        inputs.addAll(s.offline() ? List.of(s.softLabels()) : s.teacher().inputs());
         if (!s.student().isEmpty()) {
             inputs.add(s.student());
         }
@@ -89,16 +118,17 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
             family = model.family().name();
             widths = model.widths().toString();
             ModelCost cost = ModelCost.of(student, s.data().shape());
-            LOG.info("distill: a new {} {} ({} MACs, {} params) learns from {}", family, widths, cost.macs(),
-                    cost.params(), s.teacher().teacher());
+            LOG.info("distill: a new {} {} ({} MACs, {} params) learns", family, widths, cost.macs(), cost.params());
         } else {
             ModelCheckpoint.Loaded loaded = ModelCheckpoint.loadSingle(ctx, s.student());
             student = loaded.net();
             family = loaded.record().family();
             widths = loaded.record().widths();
-            LOG.info("distill: the model of {} learns from {}", s.student(), s.teacher().teacher());
+            LOG.info("distill: the model of {} learns", s.student());
         }
-        ModelTraining.Teaching teaching = ModelTraining.teaching(ctx, s.teacher(), s.student());
+        ModelTraining.Teaching teaching = s.offline()
+                ? ModelTraining.Teaching.offline(s.losses(), ctx.input(s.softLabels()))
+                : ModelTraining.teaching(ctx, s.teacher(), s.student());
         ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), student,
                 s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), teaching, family, widths);
     }

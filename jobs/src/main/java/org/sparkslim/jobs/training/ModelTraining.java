@@ -36,6 +36,7 @@ import org.sparkslim.jobs.tables.HistoryTable;
 import org.sparkslim.jobs.tables.ImageTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.PlanFiles;
+import org.sparkslim.jobs.tables.SoftLabelsTable;
 
 /**
  * Trains a network on the prepared train split (validating on val after each epoch when configured)
@@ -62,11 +63,20 @@ public final class ModelTraining {
     }
 
     /**
-     * What a student learns from a teacher besides its labels: soft labels, and maybe feature losses,
-     * with the settings they came from.
+     * What a student learns from a teacher besides its labels: soft labels from a teacher run on each
+     * batch, and maybe feature losses, or soft labels from logits stored beforehand (offline); with the
+     * settings they came from.
+     *
+     * @param storedLogits a {@code soft-labels} checkpoint whose logits the batches carry, or null
      */
-    public record Teaching(SoftLabelDistillation softLabels, FeatureLosses features, DistillSettings settings) {
-        public static final Teaching NONE = new Teaching(null, null, null);
+    public record Teaching(SoftLabelDistillation softLabels, FeatureLosses features, DistillSettings settings,
+                           Path storedLogits) {
+        public static final Teaching NONE = new Teaching(null, null, null, null);
+
+        /** Soft labels from the logits a {@code soft-labels} stage stored in {@code checkpoint}. */
+        public static Teaching offline(DistillSettings settings, Path checkpoint) {
+            return new Teaching(null, null, settings, checkpoint);
+        }
     }
 
     /**
@@ -81,14 +91,14 @@ public final class ModelTraining {
         ComputationGraph teacherNet = ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net();
         SoftLabelDistillation softLabels = softLabels(teacher, teacherNet);
         return new Teaching(softLabels, teacher.distill().hasFeatureLosses()
-                ? features(ctx, teacher, teacherNet, softLabels, studentStage) : null, teacher.distill());
+                ? features(ctx, teacher, teacherNet, softLabels, studentStage) : null, teacher.distill(), null);
     }
 
     /** Soft labels from the teacher alone (no feature losses), for training that has no single student stage. */
     public static Teaching softLabelsOnly(StageContext<?> ctx, TeacherSettings teacher) throws IOException {
         return teacher.present()
                 ? new Teaching(softLabels(teacher, ModelCheckpoint.loadSingle(ctx, teacher.teacher()).net()), null,
-                teacher.distill())
+                teacher.distill(), null)
                 : Teaching.NONE;
     }
 
@@ -170,6 +180,9 @@ public final class ModelTraining {
                 : null;
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
         ComputationGraph trained = trainer.prepare(net, train.size());
+        if (teaching.storedLogits() != null) {
+            return new Trained(trained, trainOffline(ctx, trainer, trained, train, val, teaching, checkpoints));
+        }
         SoftLabelDistillation distillation = teaching.softLabels();
         if (distillation == null) {
             return new Trained(trained, trainer.fit(trained, train, val, checkpoints));
@@ -195,6 +208,27 @@ public final class ModelTraining {
             try (attached) {
                 return new Trained(trained, trainer.fit(attached.network(), train, features::targets, val, checkpoints));
             }
+        }
+    }
+
+    /** Training on batches whose labels carry the teacher's stored logits, with the soft-label loss on the student. */
+    private static List<EpochSummary> trainOffline(StageContext<?> ctx, Trainer trainer, ComputationGraph student,
+                                                   SparkBatchSource train, SparkBatchSource val, Teaching teaching,
+                                                   EpochCheckpoints checkpoints) throws IOException {
+        Path table = new Path(teaching.storedLogits(), SoftLabelsTable.TABLE.file());
+        SparkBatchSource withLogits;
+        try {
+            withLogits = train.withTeacherLogits(ctx.spark().read().parquet(table.toString()), table.toString());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("stage '" + ctx.stageName() + "': " + e.getMessage(), e);
+        }
+        DistillSettings d = teaching.settings();
+        LOG.info(String.format("%s: learning from the teacher logits stored in %s at temperature %.3g (weight %.3g)"
+                + " and from the labels (weight %.3g)", ctx.stageName(), table, d.temperature(), d.softLabelWeight(),
+                1 - d.softLabelWeight()));
+        try (SoftLabelDistillation.Installed installed = SoftLabelDistillation.installLoss(student, d.temperature(),
+                d.softLabelWeight())) {
+            return trainer.fit(student, withLogits, val, checkpoints);
         }
     }
 

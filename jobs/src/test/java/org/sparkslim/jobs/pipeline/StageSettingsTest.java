@@ -92,6 +92,23 @@ class StageSettingsTest {
     }
 
     @Test
+    void offlineDistillationHasSoftLabelsOnlyAndNoAugmentation() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, soft-labels, distill]", "distill.mode=offline",
+                "distill.student-model.family=vgg", "distill.hint-layers=[conv1.bn]", "train.augmentation.padding=2"));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("invalid config (2 faults)"), m);
+        assertTrue(m.contains("key 'distill.mode'") && m.contains("feature losses") && m.contains("need online mode"), m);
+        assertTrue(m.contains("needs train.augmentation { padding = 0, flip-probability = 0 }"), m);
+
+        StageInstance<?> offline = stage(plan("pipeline.stages=[prepare-data, train, soft-labels, distill]",
+                "distill.mode=offline", "distill.student-model.family=vgg", "train.augmentation.padding=0",
+                "train.augmentation.flip-probability=0"), "distill");
+        assertEquals(List.of("prepare-data", "soft-labels"), offline.inputs(), "no teacher runs offline");
+        assertFalse(offline.keysRead().containsKey("distill.teacher"));
+    }
+
+    @Test
     void aStageReadsOnlyWhatItsChoicesNeed() {
         StageInstance<?> uniform = stage(plan("pipeline.stages=[prune]"), "prune");
         assertFalse(uniform.keysRead().containsKey("prune.allocation"), "uniform pruning allocates nothing");

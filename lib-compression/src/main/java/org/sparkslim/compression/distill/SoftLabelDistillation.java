@@ -41,6 +41,15 @@ public record SoftLabelDistillation(TeacherLogits teacher, double temperature, d
             throw new IllegalArgumentException("the student's output layer '" + conf.getLayerName() + "' has "
                     + conf.getNOut() + " classes, the teacher " + teacher.numClasses());
         }
+        return installLoss(student, temperature, softLabelWeight);
+    }
+
+    /**
+     * Swaps the student's loss for the soft-label loss until the returned handle is closed, for batches
+     * whose labels already carry the teacher's logits (offline distillation: logits stored beforehand).
+     */
+    public static Installed installLoss(ComputationGraph student, double temperature, double softLabelWeight) {
+        BaseOutputLayer conf = ClassifierOutput.of(student, "student");
         ILossFunction own = conf.getLossFn();
         conf.setLossFn(new SoftLabelLoss(temperature, softLabelWeight));
         return () -> conf.setLossFn(own);
