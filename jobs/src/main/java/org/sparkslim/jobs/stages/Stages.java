@@ -21,6 +21,7 @@ public final class Stages {
                 .register(new QatStage())
                 .register(new PtqStage())
                 .register(new EvaluateStage())
+                .register(new LatencyTableStage())
                 .register(new ExportStage())
                 .register(new ReportStage());
     }

@@ -1,0 +1,164 @@
+package org.sparkslim.jobs.stages;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import onnx.Onnx;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.latency.LatencyTable;
+import org.sparkslim.compression.latency.OnnxUnits;
+import org.sparkslim.compression.latency.OpUnit;
+import org.sparkslim.compression.model.ModelFamily;
+import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.onnx.OnnxLatency;
+import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.LatencySettings;
+import org.sparkslim.jobs.tables.LatencyTables;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+import org.sparkslim.jobs.tables.ModelRecord;
+
+/**
+ * Measures, on the machine it runs on (the driver) and in ONNX Runtime, the latency of every distinct
+ * unit (a main operation and the element-wise ones fused with it, see {@link OnnxUnits}) of the
+ * models of {@code latency-table.models} and of untrained zoo networks ({@code latency-table.families}),
+ * and the cost of one call. Writes the table, then each model's estimate (the sum over its units)
+ * against its measured latency. Units are timed one at a time; no other work of the stage runs meanwhile.
+ */
+public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
+    private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
+    private static final String ENGINE = "onnxruntime";
+
+    public record Settings(List<String> models, List<ModelFamily> families, LatencySettings latency, DataSettings data) {
+    }
+
+    @Override
+    public String name() {
+        return "latency-table";
+    }
+
+    @Override
+    public String description() {
+        return "per-operation latency table in ONNX Runtime on this machine, and each model's estimate from it";
+    }
+
+    @Override
+    public Settings settings(SettingsReader r) {
+        List<String> models = r.strings("latency-table.models");
+        List<ModelFamily> families = new ArrayList<>();
+        for (String family : r.strings("latency-table.families")) {
+            families.add(r.check("latency-table.families", () -> ModelZoo.family(family)));
+        }
+        if (models.isEmpty() && families.isEmpty()) {
+            r.fault("latency-table.models", "no model to measure: name stages here or zoo families in "
+                    + r.key("latency-table.families"));
+        }
+        return new Settings(models, families, LatencySettings.read(r, "latency-table"), DataSettings.read(r));
+    }
+
+    @Override
+    public List<String> inputs(Settings s) {
+        return List.copyOf(s.models());
+    }
+
+    @Override
+    public List<String> outputs(Settings settings) {
+        return List.of(LatencyTables.UNITS.file(), LatencyTables.ESTIMATES.file());
+    }
+
+    @Override
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        ImageShape shape = s.data().shape();
+        Map<String, ComputationGraph> models = new LinkedHashMap<>();
+        for (String stage : s.models()) {
+            for (ModelRecord record : ModelCheckpoint.read(ctx.spark(), ctx.run(), stage)) {
+                models.put(stage + "/" + record.name(), ModelCheckpoint.load(ctx.run(), stage, record).net());
+            }
+        }
+        for (ModelFamily family : s.families()) {
+            models.put(family.name(), family.build(family.spec(family.baseWidths(), shape, s.data().numClasses(), 1)));
+        }
+        String machine = machine();
+        String date = LocalDate.now().toString();
+        OnnxLatency timer = new OnnxLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
+        ctx.describe("timing units in ONNX Runtime on the driver");
+        LatencyTable table = new LatencyTable(ENGINE, List.of());
+        for (int batch : s.latency().batchSizes()) {
+            table = table.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch, timer.callMillis(batch)));
+        }
+        List<LatencyTables.ModelEstimate> estimates = new ArrayList<>();
+        long[] input = {1, shape.channels(), shape.height(), shape.width()};
+        for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
+            byte[] bytes = OnnxExporter.export(m.getValue(), shape);
+            Onnx.ModelProto proto = Onnx.ModelProto.parseFrom(bytes);
+            List<OpUnit> units = OnnxUnits.of(proto, timer.shapes(proto, OnnxExporter.INPUT, input));
+            for (int batch : s.latency().batchSizes()) {
+                int timed = 0;
+                for (OpUnit unit : units) {
+                    if (!table.has(unit.key(), batch)) {
+                        table = table.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch,
+                                timer.unitMillis(unit, proto, batch)));
+                        timed++;
+                    }
+                }
+                double measured = timer.millis(bytes, Map.of(OnnxExporter.INPUT, input), batch);
+                double estimated = table.estimateMillis(units, batch);
+                LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, units.size(), estimated,
+                        measured);
+                estimates.add(e);
+                LOG.info(String.format("%s at batch %d: %d units (%d timed now), estimated %.3f ms, measured %.3f ms"
+                        + " (%+.1f%%)", m.getKey(), batch, units.size(), timed, estimated, measured,
+                        100 * e.relativeError()));
+            }
+        }
+        List<LatencyTables.UnitLatency> rows = new ArrayList<>();
+        for (LatencyTable.Entry e : table.entries()) {
+            rows.add(new LatencyTables.UnitLatency(e.key(), e.summary(), e.batch(), e.millis(), ENGINE, machine, date));
+        }
+        LatencyTables.UNITS.write(ctx, rows);
+        LatencyTables.ESTIMATES.write(ctx, estimates);
+    }
+
+    /** The host name, the processor's model name and the cores this JVM sees. */
+    static String machine() {
+        String cpu = "unknown processor";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+        } catch (java.io.IOException e) {
+            // not Linux: the name is enough
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown host";
+        }
+        return host + ", " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+    }
+
+    @Override
+    public void report(Report report, String stage, org.apache.hadoop.fs.Path checkpoint) {
+        MarkdownTable table = new MarkdownTable("model", "batch", "units", "estimated ms", "measured ms", "error");
+        for (LatencyTables.ModelEstimate e : LatencyTables.ESTIMATES.read(report.spark(), checkpoint)) {
+            table.row(e.model(), e.batch(), e.units(), Report.decimal(e.estimatedMillis(), 3),
+                    Report.decimal(e.measuredMillis(), 3), String.format("%+.1f%%", 100 * e.relativeError()));
+        }
+        report.heading("Latency table of `" + stage + "`: estimated against measured (ONNX Runtime)").table(table);
+    }
+}
