@@ -1,6 +1,7 @@
 package org.sparkslim.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.LocalDate;
@@ -11,20 +12,26 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import onnx.Onnx;
 import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
 import org.sparkslim.compression.latency.OpUnit;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.onnx.OnnxLatency;
 
 /**
  * The latency-table stage times every unit of a trained model and of an untrained zoo network in ONNX
  * Runtime, writes one row per unit and batch size with its engine, machine and date, and each model's
- * estimate as the call plus its units. No timing is asserted: the machine is shared.
+ * estimate as the call plus its units; a pruning search under a latency limit reads it. No timing is
+ * asserted: the machine is shared.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LatencyTableTest {
     @RegisterExtension
     static final TestPipeline it = new TestPipeline("sparkslim-latency-it",
@@ -36,6 +43,7 @@ class LatencyTableTest {
             "latency-table.latency.runs=3");
 
     @Test
+    @Order(1)
     void everyUnitOfEveryModelHasARowAndEstimatesAddThemUp() throws Exception {
         TestPipeline.requireFashionMnist();
         it.run();
@@ -69,5 +77,32 @@ class LatencyTableTest {
             assertEquals(sum, estimate.<Double>getAs("estimated_ms"), 1e-9);
             assertTrue(estimate.<Double>getAs("measured_ms") > 0);
         }
+    }
+
+    @Test
+    @Order(2)
+    void aPruningSearchKeepsEveryCandidateUnderTheLatencyLimit() throws Exception {
+        List<String> search = List.of("pipeline.stages=[prepare-data, train, latency-table, prune-search]",
+                "prune-search.constraint=latency", "prune-search.latency-table=latency-table",
+                "prune-search.latency-limit=0.9", "prune-search.latency-batch=8", "prune-search.rounds=2",
+                "prune-search.candidates-per-round=2",
+                "prune-search.max-images=200", "prune.scope.round-to=4", "prune.bn-recalibration-images=0");
+        assertEquals(List.of("prune-search"), TestPipeline.ran(it.run(search.toArray(String[]::new))));
+        double dense = it.table("latency-table", "estimates.parquet").where("model = 'train/model' and batch = 8")
+                .first().<Double>getAs("estimated_ms");
+        List<Row> trials = it.table("prune-search", "trials.parquet").collectAsList();
+        assertEquals(4, trials.size());
+        for (Row t : trials) {
+            double latency = t.<Double>getAs("latency_ms");
+            assertTrue(latency > 0 && latency <= 0.9 * dense, "candidate at " + latency + " ms, the limit "
+                    + 0.9 * dense + " ms");
+            assertEquals(t.<Double>getAs("top1"), t.<Double>getAs("reward"), "the reward is top-1 at weight 0");
+        }
+
+        List<String> impossible = new java.util.ArrayList<>(search);
+        impossible.add("prune-search.latency-limit=0.001");
+        ConfigException e = assertThrows(ConfigException.class, () -> it.run(impossible.toArray(String[]::new)));
+        assertTrue(e.getMessage().contains("prune-search") && e.getMessage().contains("estimated latency at batch 8 at most"
+                + " 0% of the unpruned model's"), e.getMessage());
     }
 }

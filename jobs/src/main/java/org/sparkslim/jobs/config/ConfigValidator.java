@@ -20,7 +20,8 @@ public final class ConfigValidator {
     static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths", "distill.student-model.widths");
     /** Fractions whose default is whole ("1.0", which HOCON reads as the integer 1); other integer defaults are counts. */
     static final Set<String> WHOLE_DEFAULT_FRACTIONS = Set.of("model.width-multiplier", "distill.temperature",
-            "distill.hint-weight", "train.bn-scale-l1", "distill.student-model.width-multiplier");
+            "distill.hint-weight", "train.bn-scale-l1", "distill.student-model.width-multiplier",
+            "prune-search.latency-weight");
 
     private ConfigValidator() {
     }

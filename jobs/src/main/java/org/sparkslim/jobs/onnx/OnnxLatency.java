@@ -21,6 +21,9 @@ import org.sparkslim.compression.latency.OpUnit;
  * empty model (the cost of one call). Each time is the median over the timed runs after warm-up.
  */
 public final class OnnxLatency {
+    /** The engine's name in latency tables. */
+    public static final String ENGINE = "onnxruntime";
+
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final int warmup;
     private final int runs;

@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.search.AnnealingController;
 import org.sparkslim.compression.search.AnnealingState;
 import org.sparkslim.compression.search.Constraint;
@@ -24,8 +25,9 @@ import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.settings.PruneSearchSettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
-import org.sparkslim.jobs.tables.SearchTrialsTable;
+import org.sparkslim.jobs.tables.LatencyTables;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
+import org.sparkslim.jobs.tables.SearchTrialsTable;
 
 /**
  * Simulated annealing over per-group widths, in rounds: each round's candidates are pruned and scored
@@ -41,10 +43,11 @@ public final class PruningSearch {
     }
 
     /**
-     * What a search explores: its space, the constraint every candidate meets, where it starts, and
-     * the unpruned model's MACs (to report each candidate's reduction).
+     * What a search explores: its space, the constraint every candidate meets, where it starts, the
+     * unpruned model's MACs (to report each candidate's reduction), and, under a latency constraint,
+     * the budget that estimates candidates' latency and makes their reward (else null).
      */
-    public record Problem(PruningSpace space, Constraint constraint, int[] start, long baseMacs) {
+    public record Problem(PruningSpace space, Constraint constraint, int[] start, long baseMacs, LatencyBudget latency) {
     }
 
     /** Runs (or resumes) the search; returns every trial, in order. */
@@ -68,16 +71,24 @@ public final class PruningSearch {
                         problem.space().plan(proposals.get(i))));
             }
             List<SensitivityAnalysis.Result> results = SensitivityAnalysis.run(ctx.spark(), model, tasks, scoring);
-            search.update(results.stream().mapToDouble(SensitivityAnalysis.Result::top1).toArray());
+            double[] latencies = new double[proposals.size()];
+            double[] rewards = new double[proposals.size()];
+            for (int i = 0; i < proposals.size(); i++) {
+                latencies[i] = problem.latency() == null ? Double.NaN : problem.latency().millis(proposals.get(i));
+                rewards[i] = problem.latency() == null ? results.get(i).top1()
+                        : problem.latency().reward(results.get(i).top1(), latencies[i]);
+            }
+            search.update(rewards);
             Evaluation current = search.state().current();
             for (int i = 0; i < proposals.size(); i++) {
                 int[] tokens = proposals.get(i);
                 SensitivityAnalysis.Result r = results.get(i);
                 boolean accepted = current.round() == round && Arrays.equals(current.tokens(), tokens);
                 trials.add(new Trial(round, i, tokens, widths(problem.space(), tokens), r.macs(),
-                        1 - r.macs() / (double) problem.baseMacs(), r.top1(), r.loss(), r.top1(), temperature, accepted));
+                        1 - r.macs() / (double) problem.baseMacs(), r.top1(), r.loss(), latencies[i], rewards[i],
+                        temperature, accepted));
             }
-            save(ctx, round, trials);
+            save(ctx, round, trials, problem.latency());
             Evaluation best = search.state().best();
             LOG.info(String.format("search round %d/%d (temperature %.3g): best of round %.2f%%, current %.2f%% (round %d),"
                             + " best %.2f%% (round %d)", round, settings.rounds(), temperature,
@@ -92,8 +103,8 @@ public final class PruningSearch {
         try {
             return search.propose(count);
         } catch (NoFeasibleCandidateException e) {
-            throw new ConfigException("prune-search: " + e.getMessage() + " (prune.target-macs-reduction, prune.tolerance,"
-                    + " prune.scope, prune-search.max-retries)", e);
+            throw new ConfigException("prune-search: " + e.getMessage() + " (the constraint: prune.target-macs-reduction"
+                    + " and prune.tolerance, or prune-search.latency-limit; prune.scope; prune-search.max-retries)", e);
         }
     }
 
@@ -135,17 +146,34 @@ public final class PruningSearch {
         return trials;
     }
 
-    /** Saves the trials after {@code round} as a new directory, then deletes the older ones. */
-    private static void save(StageContext<?> ctx, int round, List<Trial> trials) throws IOException {
+    /**
+     * Saves the trials after {@code round} (and the latency table so far) as a new directory, then
+     * deletes the older ones.
+     */
+    private static void save(StageContext<?> ctx, int round, List<Trial> trials, LatencyBudget latency)
+            throws IOException {
         FileSystem fs = ctx.run().fileSystem();
         Path dir = new Path(ctx.resumeArea(), String.format("%s%05d", ROUND_PREFIX, round));
         fs.delete(dir, true);
+        if (latency != null) {
+            LatencyTables.UNITS.write(ctx.spark(), dir, LatencyTables.rows(latency.table()));
+        }
+        // the trials last: their table's _SUCCESS marks the round complete
         SearchTrialsTable.TABLE.write(ctx.spark(), dir, trials);
         for (FileStatus s : fs.listStatus(ctx.resumeArea())) {
             if (s.getPath().getName().startsWith(ROUND_PREFIX) && !s.getPath().getName().equals(dir.getName())) {
                 fs.delete(s.getPath(), true);
             }
         }
+    }
+
+    /** The latency table the last saved round had, if the search saved a round under a latency constraint. */
+    public static Optional<LatencyTable> savedLatencyTable(StageContext<?> ctx, String engine) throws IOException {
+        Optional<Path> latest = latestRound(ctx);
+        if (latest.isEmpty() || !ctx.run().fileSystem().exists(new Path(latest.get(), LatencyTables.UNITS.file()))) {
+            return Optional.empty();
+        }
+        return Optional.of(LatencyTables.table(engine, LatencyTables.UNITS.read(ctx.spark(), latest.get())));
     }
 
     /** The newest round directory whose table Spark finished writing. */

@@ -1,25 +1,20 @@
 package org.sparkslim.jobs.stages;
 
-import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import onnx.Onnx;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
-import org.sparkslim.compression.latency.OpUnit;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.onnx.OnnxExporter;
 import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.onnx.LatencyEstimator;
 import org.sparkslim.jobs.onnx.OnnxLatency;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
@@ -41,7 +36,6 @@ import org.sparkslim.jobs.tables.ModelRecord;
  */
 public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
-    private static final String ENGINE = "onnxruntime";
 
     public record Settings(List<String> models, List<ModelFamily> families, LatencySettings latency, DataSettings data) {
     }
@@ -93,63 +87,27 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         for (ModelFamily family : s.families()) {
             models.put(family.name(), family.build(family.spec(family.baseWidths(), shape, s.data().numClasses(), 1)));
         }
-        String machine = machine();
-        String date = LocalDate.now().toString();
         OnnxLatency timer = new OnnxLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
         ctx.describe("timing units in ONNX Runtime on the driver");
-        LatencyTable table = new LatencyTable(ENGINE, List.of());
-        for (int batch : s.latency().batchSizes()) {
-            table = table.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch, timer.callMillis(batch)));
-        }
+        LatencyTable table = new LatencyTable(OnnxLatency.ENGINE, List.of());
         List<LatencyTables.ModelEstimate> estimates = new ArrayList<>();
-        long[] input = {1, shape.channels(), shape.height(), shape.width()};
-        for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
-            byte[] bytes = OnnxExporter.export(m.getValue(), shape);
-            Onnx.ModelProto proto = Onnx.ModelProto.parseFrom(bytes);
-            List<OpUnit> units = OnnxUnits.of(proto, timer.shapes(proto, OnnxExporter.INPUT, input));
-            for (int batch : s.latency().batchSizes()) {
-                int timed = 0;
-                for (OpUnit unit : units) {
-                    if (!table.has(unit.key(), batch)) {
-                        table = table.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch,
-                                timer.unitMillis(unit, proto, batch)));
-                        timed++;
-                    }
-                }
-                double measured = timer.millis(bytes, Map.of(OnnxExporter.INPUT, input), batch);
-                double estimated = table.estimateMillis(units, batch);
-                LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, units.size(), estimated,
-                        measured);
+        for (int batch : s.latency().batchSizes()) {
+            LatencyEstimator estimator = new LatencyEstimator(table, timer, shape, batch);
+            for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
+                LatencyEstimator.Estimate estimate = estimator.estimate(m.getValue());
+                double measured = timer.millis(OnnxExporter.export(m.getValue(), shape), Map.of(OnnxExporter.INPUT,
+                        new long[] {1, shape.channels(), shape.height(), shape.width()}), batch);
+                LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, estimate.units(),
+                        estimate.millis(), measured);
                 estimates.add(e);
                 LOG.info(String.format("%s at batch %d: %d units (%d timed now), estimated %.3f ms, measured %.3f ms"
-                        + " (%+.1f%%)", m.getKey(), batch, units.size(), timed, estimated, measured,
-                        100 * e.relativeError()));
+                        + " (%+.1f%%)", m.getKey(), batch, estimate.units(), estimate.timedNow(), estimate.millis(),
+                        measured, 100 * e.relativeError()));
             }
+            table = estimator.table();
         }
-        List<LatencyTables.UnitLatency> rows = new ArrayList<>();
-        for (LatencyTable.Entry e : table.entries()) {
-            rows.add(new LatencyTables.UnitLatency(e.key(), e.summary(), e.batch(), e.millis(), ENGINE, machine, date));
-        }
-        LatencyTables.UNITS.write(ctx, rows);
+        LatencyTables.UNITS.write(ctx, LatencyTables.rows(table));
         LatencyTables.ESTIMATES.write(ctx, estimates);
-    }
-
-    /** The host name, the processor's model name and the cores this JVM sees. */
-    static String machine() {
-        String cpu = "unknown processor";
-        try {
-            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
-        } catch (java.io.IOException e) {
-            // not Linux: the name is enough
-        }
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            host = "unknown host";
-        }
-        return host + ", " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";
     }
 
     @Override

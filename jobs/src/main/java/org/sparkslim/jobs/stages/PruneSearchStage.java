@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToLongFunction;
 import org.apache.hadoop.fs.Path;
@@ -7,13 +8,18 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
+import org.sparkslim.compression.search.Constraint;
 import org.sparkslim.compression.search.PruningSpace;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.onnx.LatencyEstimator;
+import org.sparkslim.jobs.onnx.OnnxLatency;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.pruning.LatencyBudget;
 import org.sparkslim.jobs.pruning.PruningSearch;
 import org.sparkslim.jobs.pruning.PruningSetup;
 import org.sparkslim.jobs.pruning.SensitivityMeasurement;
@@ -26,10 +32,11 @@ import org.sparkslim.jobs.settings.PruneSearchSettings;
 import org.sparkslim.jobs.settings.RestorationSettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
+import org.sparkslim.jobs.tables.LatencyTables;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.PlanFiles;
-import org.sparkslim.jobs.tables.SearchTrialsTable;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
+import org.sparkslim.jobs.tables.SearchTrialsTable;
 
 /**
  * Automatic pruning: simulated annealing over the widths of the groups in {@code prune.scope}, every
@@ -66,7 +73,11 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
 
     @Override
     public List<String> inputs(Settings s) {
-        return List.of("prepare-data", s.model());
+        List<String> inputs = new ArrayList<>(List.of("prepare-data", s.model()));
+        if (s.search().latency() != null && !s.search().latency().table().isEmpty()) {
+            inputs.add(s.search().latency().table());
+        }
+        return inputs;
     }
 
     @Override
@@ -85,14 +96,15 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         double target = s.target();
         double tolerance = s.tolerance();
         RatioSolver.Solution uniform = new RatioSolver(setup.builder(), macs).uniform(target, tolerance);
-        boolean uniformFits = Math.abs(uniform.reduction() - target) <= tolerance;
-        LOG.info(String.format("searching widths of %d groups (%,d combinations) for -%.1f%% +- %.1f%% MACs, from %s"
-                        + " (the uniform plan removes %.2f%%)", space.groups().size(), space.tokens().size(), 100 * target,
-                100 * tolerance, uniformFits ? "the uniform plan" : "random widths inside the window",
-                100 * uniform.reduction()));
-        PruningSearch.Problem problem = new PruningSearch.Problem(space,
-                space.macReductionWithin(macs, target, tolerance), space.tokensOf(uniform.plan()),
-                macs.applyAsLong(PruningPlan.empty("none")));
+        long baseMacs = macs.applyAsLong(PruningPlan.empty("none"));
+        int[] start = space.tokensOf(uniform.plan());
+        LatencyBudget latency = s.search().latency() == null ? null : latencyBudget(ctx, net, space);
+        Constraint constraint = latency == null ? space.macReductionWithin(macs, target, tolerance) : latency.constraint();
+        LOG.info(String.format("searching widths of %d groups (%,d combinations) under: %s; from %s", space.groups().size(),
+                space.tokens().size(), constraint.description(), constraint.allows(start)
+                        ? String.format("the uniform plan (-%.2f%% MACs)", 100 * uniform.reduction())
+                        : "random widths that meet it"));
+        PruningSearch.Problem problem = new PruningSearch.Problem(space, constraint, start, baseMacs, latency);
 
         BatchAssembler assembler = s.data().assembler();
         PruneSearchSettings search = s.search();
@@ -110,16 +122,41 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         SearchTrialsTable.TABLE.write(ctx, trials);
     }
 
+    /**
+     * The latency budget of a latency-constrained search, its table seeded from the last saved round
+     * (a resumed search) or from {@code prune-search.latency-table}'s checkpoint.
+     */
+    private static LatencyBudget latencyBudget(StageContext<Settings> ctx, ComputationGraph net, PruningSpace space)
+            throws Exception {
+        Settings s = ctx.settings();
+        PruneSearchSettings.LatencyLimit limit = s.search().latency();
+        LatencyTable seed = PruningSearch.savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
+                ? new LatencyTable(OnnxLatency.ENGINE, List.of())
+                : LatencyTables.table(OnnxLatency.ENGINE, LatencyTables.UNITS.read(ctx.spark(), ctx.input(limit.table()))));
+        ctx.describe("estimating the unpruned model's latency from the latency table");
+        OnnxLatency timer = new OnnxLatency(limit.timing().warmup(), limit.timing().runs(), limit.timing().threads());
+        LatencyBudget budget = new LatencyBudget(net, space,
+                new LatencyEstimator(seed, timer, s.data().shape(), limit.batch()), limit);
+        LOG.info(String.format("the unpruned model: %.3f ms estimated at batch %d; the limit %.3f ms (%d table entries)",
+                budget.denseMillis(), limit.batch(), budget.limitMillis(), budget.table().entries().size()));
+        return budget;
+    }
+
     @Override
     public void report(Report report, String stage, Path checkpoint) {
         List<Trial> trials = SearchTrialsTable.TABLE.read(report.spark(), checkpoint);
         Trial best = PruningSearch.best(trials);
         Trial first = trials.stream().filter(t -> t.round() == 1 && t.candidate() == 0).findFirst().orElseThrow();
-        MarkdownTable table = new MarkdownTable("candidate", "round", "MACs removed %", "val top-1 %", "widths");
+        MarkdownTable table = new MarkdownTable("candidate", "round", "MACs removed %", "val top-1 %", "latency ms",
+                "widths");
         table.row("start (uniform, or the first feasible)", first.round(), Report.percent(first.reduction()),
-                Report.percent(first.top1()), first.widths());
+                Report.percent(first.top1()), latency(first), first.widths());
         table.row("best of " + trials.size(), best.round(), Report.percent(best.reduction()), Report.percent(best.top1()),
-                best.widths());
+                latency(best), best.widths());
         report.heading("Pruning search (`" + stage + "`)").table(table);
+    }
+
+    private static String latency(Trial t) {
+        return Double.isNaN(t.latencyMs()) ? "" : Report.decimal(t.latencyMs(), 3);
     }
 }

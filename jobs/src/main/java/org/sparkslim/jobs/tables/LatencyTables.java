@@ -1,9 +1,16 @@
 package org.sparkslim.jobs.tables;
 
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.sparkslim.compression.latency.LatencyTable;
 
 /**
  * The tables of the {@code latency-table} stage: each unit's measured latency (with the engine, the
@@ -30,6 +37,41 @@ public final class LatencyTables {
         public double relativeError() {
             return (estimatedMillis - measuredMillis) / measuredMillis;
         }
+    }
+
+    /** A table's entries as rows, all measured here and now. */
+    public static List<UnitLatency> rows(LatencyTable table) {
+        String machine = machine();
+        String date = LocalDate.now().toString();
+        List<UnitLatency> rows = new ArrayList<>();
+        for (LatencyTable.Entry e : table.entries()) {
+            rows.add(new UnitLatency(e.key(), e.summary(), e.batch(), e.millis(), table.engine(), machine, date));
+        }
+        return rows;
+    }
+
+    /** The rows of one engine as a table. */
+    public static LatencyTable table(String engine, List<UnitLatency> rows) {
+        return new LatencyTable(engine, rows.stream().filter(r -> r.engine().equals(engine))
+                .map(r -> new LatencyTable.Entry(r.key(), r.summary(), r.batch(), r.millis())).toList());
+    }
+
+    /** The host name, the processor's model name and the cores this JVM sees. */
+    private static String machine() {
+        String cpu = "unknown processor";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+        } catch (java.io.IOException e) {
+            // not Linux: the name is enough
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "unknown host";
+        }
+        return host + ", " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";
     }
 
     private static final class UnitsTable extends CheckpointTable<UnitLatency> {

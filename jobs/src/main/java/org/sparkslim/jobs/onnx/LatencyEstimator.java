@@ -1,0 +1,73 @@
+package org.sparkslim.jobs.onnx;
+
+import ai.onnxruntime.OrtException;
+import java.util.List;
+import onnx.Onnx;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.latency.LatencyTable;
+import org.sparkslim.compression.latency.OnnxUnits;
+import org.sparkslim.compression.latency.OpUnit;
+import org.sparkslim.compression.onnx.OnnxExporter;
+
+/**
+ * A network's latency at one batch size estimated from a {@link LatencyTable}: the network is
+ * exported, split into units, and the units the table lacks are timed on this machine and added to it
+ * first, so that a search over widths fills the table as it meets new shapes.
+ */
+public final class LatencyEstimator {
+    private final OnnxLatency timer;
+    private final ImageShape shape;
+    private final int batch;
+    private LatencyTable table;
+
+    public LatencyEstimator(LatencyTable table, OnnxLatency timer, ImageShape shape, int batch) {
+        this.table = table;
+        this.timer = timer;
+        this.shape = shape;
+        this.batch = batch;
+    }
+
+    /** The table with every unit timed so far. */
+    public LatencyTable table() {
+        return table;
+    }
+
+    /** Estimated milliseconds of one call of {@code net}, timing the units the table lacks. */
+    public double millis(ComputationGraph net) throws OrtException {
+        return estimate(net).millis();
+    }
+
+    /** An estimate, with the number of units it summed and how many of them were timed for it. */
+    public record Estimate(double millis, int units, int timedNow) {
+    }
+
+    /** {@link #millis}, with what it took. */
+    public Estimate estimate(ComputationGraph net) throws OrtException {
+        Onnx.ModelProto model = export(net);
+        List<OpUnit> units = OnnxUnits.of(model, timer.shapes(model, OnnxExporter.INPUT,
+                new long[] {1, shape.channels(), shape.height(), shape.width()}));
+        int timed = 0;
+        if (!table.has(LatencyTable.CALL, batch)) {
+            table = table.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch,
+                    timer.callMillis(batch)));
+        }
+        for (OpUnit unit : units) {
+            if (!table.has(unit.key(), batch)) {
+                table = table.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch,
+                        timer.unitMillis(unit, model, batch)));
+                timed++;
+            }
+        }
+        return new Estimate(table.estimateMillis(units, batch), units.size(), timed);
+    }
+
+    private Onnx.ModelProto export(ComputationGraph net) {
+        try {
+            return Onnx.ModelProto.parseFrom(OnnxExporter.export(net, shape));
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("the exporter wrote a model its own protobuf classes cannot read", e);
+        }
+    }
+}
