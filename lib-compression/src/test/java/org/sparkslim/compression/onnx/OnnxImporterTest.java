@@ -1,0 +1,61 @@
+package org.sparkslim.compression.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import onnx.Onnx;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.model.TestNetworks;
+
+class OnnxImporterTest {
+    /** A zoo network written by the exporter and read back computes what it computed, with its layers. */
+    @ParameterizedTest
+    @ValueSource(strings = {"vgg", "resnet20", "mobilenetv1", "mobilenetv2"})
+    void exportedZooNetworksImportToEqualNetworks(String family) {
+        ComputationGraph original = TestNetworks.zoo(family);
+        byte[] exported = OnnxExporter.export(original, TestNetworks.FASHION);
+        OnnxImporter.Imported imported = OnnxImporter.read(exported, family + ".onnx");
+        assertEquals(TestNetworks.FASHION, imported.input());
+        assertFalse(imported.endedInLogits(), "the exporter writes the softmax");
+        ComputationGraph net = imported.net();
+        Nd4j.getRandom().setSeed(3);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 8, 1, 28, 28);
+        INDArray expected = original.outputSingle(false, x);
+        INDArray actual = net.outputSingle(false, x);
+        assertTrue(expected.equalsWithEps(actual, 1e-5), family + ": largest difference "
+                + expected.sub(actual).amaxNumber());
+        assertEquals(original.numParams(), net.numParams());
+        assertEquals(ModelCost.of(original, TestNetworks.FASHION).macs(), ModelCost.of(net, TestNetworks.FASHION).macs());
+        assertEquals(original.getConfiguration().getVertices().keySet().stream().filter(v -> !v.equals("input")).count(),
+                net.getConfiguration().getVertices().keySet().stream().filter(v -> !v.equals("input")).count(),
+                "one vertex per layer, batch norms kept apart from their convolutions");
+    }
+
+    @Test
+    void anUnsupportedOperatorIsNamedWithTheOnesThatConvert() throws Exception {
+        Onnx.ModelProto model = Onnx.ModelProto.parseFrom(OnnxExporter.export(TestNetworks.zoo("vgg"), TestNetworks.FASHION));
+        Onnx.GraphProto.Builder graph = model.getGraph().toBuilder();
+        int relu = 0;
+        while (!graph.getNode(relu).getOpType().equals("Relu")) {
+            relu++;
+        }
+        graph.setNode(relu, graph.getNode(relu).toBuilder().setOpType("Elu"));
+        byte[] edited = model.toBuilder().setGraph(graph).build().toByteArray();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnnxImporter.read(edited, "edited.onnx"));
+        assertTrue(e.getMessage().contains("cannot import node '" + graph.getNode(relu).getName() + "' (Elu)")
+                && e.getMessage().contains("the importer converts Add, AveragePool, BatchNormalization, Clip"), e.getMessage());
+        IllegalArgumentException garbage = assertThrows(IllegalArgumentException.class,
+                () -> OnnxImporter.read(new byte[] {1, 2, 3, 4, 5}, "garbage.onnx"));
+        assertTrue(garbage.getMessage().startsWith("garbage.onnx is not an ONNX model"), garbage.getMessage());
+    }
+}
