@@ -11,6 +11,7 @@ public final class Stages {
         return new StageRegistry()
                 .register(new PrepareDataStage())
                 .register(new TrainStage())
+                .register(new ImportStage())
                 .register(new SoftLabelsStage())
                 .register(new SensitivityStage())
                 .register(new PruneSearchStage())

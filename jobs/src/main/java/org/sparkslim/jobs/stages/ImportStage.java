@@ -1,0 +1,93 @@
+package org.sparkslim.jobs.stages;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.model.ModelCost;
+import org.sparkslim.compression.onnx.OnnxImporter;
+import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.pipeline.Stage;
+import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.tables.ModelCheckpoint;
+
+/**
+ * Reads a classifier trained elsewhere, an ONNX file ({@code import.file}, any Hadoop file system),
+ * as this run's model, so that every stage that takes a model can take it: {@code prune.model =
+ * import}. The model must take the data's images ({@code data.*}) and have its number of classes.
+ */
+public final class ImportStage implements Stage<ImportStage.Settings> {
+    private static final Logger LOG = LoggerFactory.getLogger(ImportStage.class);
+    /** The family recorded for an imported model: none of the zoo's. */
+    public static final String FAMILY = "imported";
+
+    public record Settings(String file, DataSettings data) {
+    }
+
+    @Override
+    public String name() {
+        return "import";
+    }
+
+    @Override
+    public String description() {
+        return "read an ONNX classifier trained elsewhere (import.file) as this run's model";
+    }
+
+    @Override
+    public Settings settings(SettingsReader r) {
+        String file = r.nonEmpty("import.file", "name the .onnx file to import");
+        if (!file.isBlank()) {
+            r.fingerprint("import.file", file, false);
+        }
+        return new Settings(file, DataSettings.read(r));
+    }
+
+    @Override
+    public List<String> inputs(Settings settings) {
+        return List.of();
+    }
+
+    @Override
+    public List<String> outputs(Settings settings) {
+        return ModelCheckpoint.singleModelOutputs();
+    }
+
+    @Override
+    public void run(StageContext<Settings> ctx) throws Exception {
+        Settings s = ctx.settings();
+        OnnxImporter.Imported imported;
+        try {
+            imported = OnnxImporter.read(read(s.file()), s.file());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("import.file: " + e.getMessage(), e);
+        }
+        if (!imported.input().equals(s.data().shape())) {
+            throw new ConfigException("import.file: " + s.file() + " takes images of " + imported.input()
+                    + " (channels x height x width), the data (data.*) are " + s.data().shape());
+        }
+        long classes = ((FeedForwardLayer) imported.net().getOutputLayer(0).conf().getLayer()).getNOut();
+        if (classes != s.data().numClasses()) {
+            throw new ConfigException("import.file: " + s.file() + " has " + classes + " classes, the data (data.*) "
+                    + s.data().numClasses());
+        }
+        ModelCost cost = ModelCost.of(imported.net(), s.data().shape());
+        LOG.info("imported {}: {} vertices, {} MACs, {} params{}", s.file(),
+                imported.net().getConfiguration().getVertices().size(), cost.macs(), cost.params(),
+                imported.endedInLogits() ? "; it ended in logits, its classifier now ends in a softmax" : "");
+        ModelCheckpoint.writeSingle(ctx, imported.net(), FAMILY, "", s.data().shape());
+    }
+
+    private static byte[] read(String file) throws IOException {
+        Path path = new Path(file);
+        try (InputStream in = path.getFileSystem(new Configuration()).open(path)) {
+            return in.readAllBytes();
+        }
+    }
+}
