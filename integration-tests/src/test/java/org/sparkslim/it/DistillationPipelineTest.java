@@ -124,12 +124,12 @@ class DistillationPipelineTest {
     void badLayersAreNamedWithTheirKey() {
         ConfigException teacherLayer = assertThrows(ConfigException.class,
                 () -> it.run("distill.l2=[{student = block8.add, teacher = conv9.bn}]"));
-        assertTrue(teacherLayer.getMessage().contains("distill.l2[0]")
-                && teacherLayer.getMessage().contains("'conv9.bn' is not a vertex of the teacher"), teacherLayer.getMessage());
+        assertTrue(teacherLayer.getMessage().contains("distill.l2[0]") && teacherLayer.getMessage()
+                .contains("'conv9.bn' is not a vertex of the teacher"), teacherLayer.getMessage());
         ConfigException studentLayer = assertThrows(ConfigException.class,
                 () -> it.run("distill.fsp=[{student = [block5.add, block9.add], teacher = [conv5.bn, conv6.bn]}]"));
-        assertTrue(studentLayer.getMessage().contains("distill.fsp[0]")
-                && studentLayer.getMessage().contains("'block9.add' is not a vertex of the student"), studentLayer.getMessage());
+        assertTrue(studentLayer.getMessage().contains("distill.fsp[0]") && studentLayer.getMessage()
+                .contains("'block9.add' is not a vertex of the student"), studentLayer.getMessage());
         ConfigException size = assertThrows(ConfigException.class,
                 () -> it.run("distill.l2=[{student = block8.add, teacher = conv4.bn}]"));
         assertTrue(size.getMessage().contains("distill.l2[0]") && size.getMessage().contains("'block8.add' is 16x7x7")

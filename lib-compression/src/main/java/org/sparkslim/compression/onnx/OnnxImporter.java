@@ -43,14 +43,14 @@ import org.sparkslim.compression.data.ImageShape;
  * DL4J {@link ComputationGraph}, one conversion per operator: Conv (plain and depthwise),
  * BatchNormalization (kept a layer of its own, so pruning and folding see it), Relu, Clip (as ReLU6),
  * LeakyRelu, Sigmoid, MaxPool, AveragePool, GlobalAveragePool, Flatten and Reshape before a dense
- * layer, Gemm, MatMul + Add, Add, Concat, Softmax, Identity and Dropout. Vertices are named after the
+ * layer, Gemm, MatMul + Add, Add, Concat, Softmax, Identity, Dropout, and Constant (read as weights). Vertices are named after the
  * tensors they write. The network must end in a classifier: a dense layer, with or without Softmax,
  * becomes a softmax output layer. Anything else fails at once, naming the node, its operator and the
  * operators that convert.
  */
 public final class OnnxImporter {
     /** The operators this importer converts. */
-    public static final Set<String> SUPPORTED = new TreeSet<>(List.of("Conv", "BatchNormalization", "Relu", "Clip",
+    public static final Set<String> SUPPORTED = new TreeSet<>(List.of("Constant", "Conv", "BatchNormalization", "Relu", "Clip",
             "LeakyRelu", "Sigmoid", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Gemm",
             "MatMul", "Add", "Concat", "Softmax", "Identity", "Dropout"));
 
@@ -159,6 +159,7 @@ public final class OnnxImporter {
             case "Concat" -> concat(n);
             case "Softmax" -> softmax(n);
             case "Identity", "Dropout" -> alias.put(n.getOutput(0), vertex(n.getInput(0)));
+            case "Constant" -> constant(n);
             default -> throw unsupported(n, "");
         }
     }
@@ -174,6 +175,15 @@ public final class OnnxImporter {
             throw unsupported(n, "its input '" + n.getInput(0) + "' is a constant or comes from an unconverted node");
         }
         return v;
+    }
+
+    /** A Constant node is an initializer by another name (torch writes Clip's bounds and shapes so). */
+    private void constant(Onnx.NodeProto n) {
+        Onnx.AttributeProto value = attr(n, "value");
+        if (value == null) {
+            throw unsupported(n, "a constant given other than as a tensor 'value'");
+        }
+        initializers.put(n.getOutput(0), value.getT().toBuilder().setName(n.getOutput(0)).build());
     }
 
     private void conv(Onnx.NodeProto n) {

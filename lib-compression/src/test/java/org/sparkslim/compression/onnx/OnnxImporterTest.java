@@ -5,14 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
+import java.nio.file.Files;
 import onnx.Onnx;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.TestNetworks;
 
@@ -38,6 +43,30 @@ class OnnxImporterTest {
         assertEquals(original.getConfiguration().getVertices().keySet().stream().filter(v -> !v.equals("input")).count(),
                 net.getConfiguration().getVertices().keySet().stream().filter(v -> !v.equals("input")).count(),
                 "one vertex per layer, batch norms kept apart from their convolutions");
+    }
+
+    /**
+     * Networks written by PyTorch's exporter (make_fixtures.py beside them: residual, depthwise and
+     * concatenating networks at opsets 11, 13 and 17) compute what PyTorch computed on a fixed input;
+     * a network that ended in logits now ends in their softmax.
+     */
+    @ParameterizedTest
+    @CsvSource({"torch-residual, true, 4", "torch-depthwise, false, 3", "torch-concat, true, 3"})
+    void torchExportsImportAndComputeWhatTorchComputed(String name, boolean logits, int batchNorms) throws Exception {
+        File dir = new File(getClass().getResource("/onnx/" + name + ".onnx").toURI()).getParentFile();
+        OnnxImporter.Imported imported = OnnxImporter.read(Files.readAllBytes(new File(dir, name + ".onnx").toPath()),
+                name);
+        assertEquals(logits, imported.endedInLogits());
+        INDArray input = Nd4j.createFromNpyFile(new File(dir, name + ".input.npy"));
+        INDArray expected = Nd4j.createFromNpyFile(new File(dir, name + ".output.npy"));
+        if (logits) {
+            expected = Transforms.softmax(expected, true);
+        }
+        INDArray actual = imported.net().outputSingle(false, input);
+        assertTrue(expected.equalsWithEps(actual, 1e-4), name + ": largest difference "
+                + expected.sub(actual).amaxNumber());
+        assertEquals(batchNorms, imported.net().getConfiguration().getVertices().values().stream()
+                .filter(v -> LayerKind.of(v) == LayerKind.BATCH_NORM).count(), "each batch norm a layer of its own");
     }
 
     @Test
