@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -28,11 +26,11 @@ import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.prune.ChannelGraph;
-import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.quant.QuantizationConfig;
 import org.sparkslim.compression.prune.PruningPlan;
+import org.sparkslim.compression.prune.TestPlans;
 import org.sparkslim.compression.train.EpochCheckpoints;
 import org.sparkslim.compression.train.InMemoryBatchSource;
 import org.sparkslim.compression.train.Trainer;
@@ -42,16 +40,6 @@ import org.sparkslim.compression.train.TrainingTest;
 class FeatureLossesTest {
     static final InputType INPUT = InputType.convolutional(12, 12, 1);
     static final String HINTED = "conv4.bn";
-
-    /** Every other channel of every prunable group. */
-    static PruningPlan everyOtherChannel(ChannelGraph graph) {
-        List<PruningPlan.GroupPlan> groups = new ArrayList<>();
-        for (ChannelGroup g : graph.prunableGroups()) {
-            int[] even = IntStream.range(0, g.size()).filter(i -> i % 2 == 0).toArray();
-            groups.add(new PruningPlan.GroupPlan(g.name(), g.size(), even));
-        }
-        return new PruningPlan("test", groups);
-    }
 
     /**
      * A batch norm's output at inference, computed from its input and statistics: the one DL4J hands back
@@ -84,7 +72,7 @@ class FeatureLossesTest {
         TrainingRecipe recipe = new TrainingRecipe(3, 32, 0.05, 0.9, 5e-4, Augmentation.NONE, 11);
         ComputationGraph teacher = SoftLabelDistillationTest.smallVgg(4, 21);
         ChannelGraph graph = ChannelGraph.of(teacher);
-        PruningPlan plan = everyOtherChannel(graph);
+        PruningPlan plan = TestPlans.everyOtherChannel(graph);
         int[] kept = plan.keptChannels(graph, HINTED);
         INDArray probe = InMemoryBatchSource.forEvaluation(TrainingTest.bars(128, 2), assembler, 128).epoch(0).next()
                 .getFeatures();
@@ -242,7 +230,7 @@ class FeatureLossesTest {
         assertTrue(unknownStudent.getMessage().contains("'conv9.bn' is not a vertex of the student"),
                 unknownStudent.getMessage());
 
-        ComputationGraph pruned = Pruner.apply(student, everyOtherChannel(ChannelGraph.of(student)));
+        ComputationGraph pruned = Pruner.apply(student, TestPlans.everyOtherChannel(ChannelGraph.of(student)));
         int[] some = {0, 1, 2, 3};
         IllegalArgumentException width = assertThrows(IllegalArgumentException.class, () -> new FeatureLosses(logits,
                 List.of(new FeatureLoss.L2(HINTED, HINTED, some, 1.0)), false).attachTo(pruned, INPUT));

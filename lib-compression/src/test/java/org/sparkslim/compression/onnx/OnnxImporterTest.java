@@ -1,5 +1,6 @@
 package org.sparkslim.compression.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -20,6 +21,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.TestNetworks;
+import org.sparkslim.compression.prune.ChannelGraph;
+import org.sparkslim.compression.prune.Pruner;
+import org.sparkslim.compression.prune.TestPlans;
 
 class OnnxImporterTest {
     /** A zoo network written by the exporter and read back computes what it computed, with its layers. */
@@ -67,6 +71,20 @@ class OnnxImporterTest {
                 + expected.sub(actual).amaxNumber());
         assertEquals(batchNorms, imported.net().getConfiguration().getVertices().values().stream()
                 .filter(v -> LayerKind.of(v) == LayerKind.BATCH_NORM).count(), "each batch norm a layer of its own");
+    }
+
+    /** An imported network's channel graph (residual sums, concatenation, depthwise) prunes like a zoo network's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"torch-residual", "torch-depthwise", "torch-concat"})
+    void importedTorchNetworksPrune(String name) throws Exception {
+        File dir = new File(getClass().getResource("/onnx/" + name + ".onnx").toURI()).getParentFile();
+        ComputationGraph net = OnnxImporter.read(Files.readAllBytes(new File(dir, name + ".onnx").toPath()), name).net();
+        ChannelGraph graph = ChannelGraph.of(net);
+        assertFalse(graph.prunableGroups().isEmpty(), name + " has prunable groups");
+        ComputationGraph pruned = Pruner.apply(net, TestPlans.everyOtherChannel(graph));
+        INDArray input = Nd4j.createFromNpyFile(new File(dir, name + ".input.npy"));
+        assertArrayEquals(new long[] {3, 10}, pruned.outputSingle(false, input).shape());
+        assertTrue(ModelCost.of(pruned, TestNetworks.FASHION).macs() < ModelCost.of(net, TestNetworks.FASHION).macs());
     }
 
     @Test
