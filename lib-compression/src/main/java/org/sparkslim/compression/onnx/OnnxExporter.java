@@ -19,12 +19,16 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkslim.compression.data.ImageShape;
@@ -71,7 +75,10 @@ public class OnnxExporter {
             }
         }
         String last = conf.getNetworkOutputs().get(0);
-        g.node("Identity", List.of(floatTensor(last)), List.of(OUTPUT), last + "/output");
+        if (!last.equals(OUTPUT)) {
+            // an imported network's classifier may already carry the name
+            g.node("Identity", List.of(floatTensor(last)), List.of(OUTPUT), last + "/output");
+        }
         g.output(OUTPUT, -1, ((FeedForwardLayer) layer(last)).getNOut());
         return g.model().toByteArray();
     }
@@ -110,13 +117,30 @@ public class OnnxExporter {
                 }
                 maxPool(v, x, v, pool);
             }
+            case OTHER_POOL -> {
+                SubsamplingLayer pool = (SubsamplingLayer) layer;
+                if (pool.getPoolingType() != PoolingType.AVG || pool.getConvolutionMode() != ConvolutionMode.Truncate
+                        || pool.getPadding()[0] != 0 || pool.getPadding()[1] != 0) {
+                    throw new UnsupportedLayerException(v, pool.getPoolingType() + " pooling in convolution mode "
+                            + pool.getConvolutionMode() + " with padding " + java.util.Arrays.toString(pool.getPadding()));
+                }
+                g.node("AveragePool", List.of(x), List.of(v), v, ints("kernel_shape", pool.getKernelSize()),
+                        ints("strides", pool.getStride()), ints("pads", new int[] {0, 0, 0, 0}));
+            }
+            case CONCAT -> g.node("Concat", in, List.of(v), v, intAttr("axis", 1));
             case GLOBAL_AVG_POOL -> {
                 g.node("GlobalAveragePool", List.of(x), List.of(v + "/pooled"), v + "/pool");
                 g.node("Flatten", List.of(v + "/pooled"), List.of(v), v, intAttr("axis", 1));
             }
             case DENSE, OUTPUT -> {
                 FeedForwardLayer ff = (FeedForwardLayer) layer;
-                List<String> gemmIn = new ArrayList<>(List.of(x, weights(v, null)));
+                String flat = x;
+                if (vertex instanceof LayerVertex lv && lv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor) {
+                    // DL4J flattens feature maps in front of a dense layer, [c, h, w] row-major as ONNX does
+                    flat = v + "/flat";
+                    g.node("Flatten", List.of(x), List.of(flat), v + "/flatten", intAttr("axis", 1));
+                }
+                List<String> gemmIn = new ArrayList<>(List.of(flat, weights(v, null)));
                 if (hasBias(v)) {
                     gemmIn.add(bias(v));
                 }
@@ -202,6 +226,10 @@ public class OnnxExporter {
         } else if (fn instanceof ActivationReLU6) {
             g.node("Clip", List.of(x, g.floatScalar("relu6.min", 0f), g.floatScalar("relu6.max", 6f)), List.of(out),
                     v + "/relu6");
+        } else if (fn instanceof ActivationLReLU leaky) {
+            g.node("LeakyRelu", List.of(x), List.of(out), v + "/leaky-relu", floatAttr("alpha", (float) leaky.getAlpha()));
+        } else if (fn instanceof ActivationSigmoid) {
+            g.node("Sigmoid", List.of(x), List.of(out), v + "/sigmoid");
         } else if (fn instanceof ActivationSoftmax) {
             g.node("Softmax", List.of(x), List.of(out), v + "/softmax", intAttr("axis", 1));
         } else {

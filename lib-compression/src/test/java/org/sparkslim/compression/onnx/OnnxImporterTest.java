@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import java.io.File;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
+import java.util.Map;
 import onnx.Onnx;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -56,7 +61,7 @@ class OnnxImporterTest {
      */
     @ParameterizedTest
     @CsvSource({"torch-residual, true, 4", "torch-depthwise, false, 3", "torch-concat, true, 3"})
-    void torchExportsImportAndComputeWhatTorchComputed(String name, boolean logits, int batchNorms) throws Exception {
+    void torchExportsImportComputeWhatTorchComputedAndExportAgain(String name, boolean logits, int batchNorms) throws Exception {
         File dir = new File(getClass().getResource("/onnx/" + name + ".onnx").toURI()).getParentFile();
         OnnxImporter.Imported imported = OnnxImporter.read(Files.readAllBytes(new File(dir, name + ".onnx").toPath()),
                 name);
@@ -71,6 +76,14 @@ class OnnxImporterTest {
                 + expected.sub(actual).amaxNumber());
         assertEquals(batchNorms, imported.net().getConfiguration().getVertices().values().stream()
                 .filter(v -> LayerKind.of(v) == LayerKind.BATCH_NORM).count(), "each batch norm a layer of its own");
+        // and goes back out: its export runs in ONNX Runtime to the same probabilities
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(OnnxExporter.export(imported.net(), imported.input()),
+                new OrtSession.SessionOptions());
+             OnnxTensor x = OnnxTensor.createTensor(env, FloatBuffer.wrap(input.dup('c').data().asFloat()), input.shape());
+             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, x))) {
+            assertTrue(actual.equalsWithEps(Nd4j.createFromArray((float[][]) result.get(0).getValue()), 1e-5));
+        }
     }
 
     /** An imported network's channel graph (residual sums, concatenation, depthwise) prunes like a zoo network's. */
