@@ -21,8 +21,7 @@ import org.sparkslim.jobs.tables.SoftLabelsTable;
 /**
  * Batches streamed from a Parquet-backed DataFrame into the driver, one partition at a time
  * ({@code toLocalIterator}), so the driver never holds more than a partition of the data. Each epoch
- * is shuffled by a seeded hash of the image ids (seed from the run's seed and the epoch number), so
- * the order depends on the data and the seed alone, not on how the rows are partitioned or joined.
+ * is shuffled by Spark with a seed derived from the run's seed and the epoch number.
  */
 public final class SparkBatchSource implements BatchSource {
     private final Dataset<Row> rows;
@@ -56,14 +55,17 @@ public final class SparkBatchSource implements BatchSource {
 
     /**
      * The same batches (same order) whose labels carry each image's stored teacher logits after its
-     * one-hot label, as {@link SoftLabelLoss} reads them: offline distillation.
+     * one-hot label, as {@link SoftLabelLoss} reads them: offline distillation. The logits table is
+     * broadcast (4 bytes per class and image), so the join keeps the rows' partitions and their order,
+     * and the seeded shuffle puts the same images in the same batches as without it.
      *
      * @param softLabels a {@link SoftLabelsTable} of these images
      * @param where      the table's location, for the message when images lack logits
      * @throws IllegalArgumentException when an image has no logits in the table
      */
     public SparkBatchSource withTeacherLogits(Dataset<Row> softLabels, String where) {
-        Dataset<Row> joined = rows.join(softLabels.select(ImageTable.ID, SoftLabelsTable.LOGITS), ImageTable.ID);
+        Dataset<Row> joined = rows.join(functions.broadcast(softLabels.select(ImageTable.ID, SoftLabelsTable.LOGITS)),
+                ImageTable.ID);
         long matched = joined.count();
         if (matched != size) {
             throw new IllegalArgumentException(where + " has teacher logits for " + matched + " of the " + size
@@ -81,10 +83,7 @@ public final class SparkBatchSource implements BatchSource {
     @Override
     public Iterator<DataSet> epoch(int epoch) {
         long epochSeed = seed * 1_000_003L + epoch;
-        Dataset<Row> ordered = shuffle
-                ? rows.orderBy(functions.xxhash64(functions.col(ImageTable.ID), functions.lit(epochSeed)),
-                functions.col(ImageTable.ID))
-                : rows;
+        Dataset<Row> ordered = shuffle ? rows.orderBy(functions.rand(epochSeed)) : rows;
         rows.sparkSession().sparkContext().setJobDescription(description + (shuffle ? ", epoch " + epoch : ""));
         Iterator<Row> it = ordered.toLocalIterator();
         Random random = new Random(epochSeed);
