@@ -65,6 +65,16 @@ class QuantizationPipelineTest {
         }
         String report = Files.readString(it.runDir().resolve("report/report.md"));
         assertTrue(report.contains("Quantization error per layer (`qat`") && report.contains("ptq-model-int8.onnx"), report);
+
+        // the standard QDQ form instead: checked in ONNX Runtime the same way, standard operators only
+        assertEquals(List.of("export", "report"), TestPipeline.ran(it.run("export.int8-format=qdq")));
+        Row qdq = it.table("export", "exports.parquet").where("stage = 'ptq'").first();
+        assertEquals("onnx-int8-qdq", qdq.getAs("format"));
+        assertTrue(Math.abs(qdq.<Double>getAs("onnx_top1") - qdq.<Double>getAs("dl4j_top1")) <= 0.003, qdq.toString());
+        onnx.Onnx.ModelProto model = onnx.Onnx.ModelProto.parseFrom(
+                Files.readAllBytes(it.runDir().resolve("export/ptq-model-int8-qdq.onnx")));
+        assertTrue(model.getGraph().getNodeList().stream().allMatch(n -> n.getDomain().isEmpty()), "standard operators");
+        assertTrue(model.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("DequantizeLinear")));
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFiles;
 import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.onnx.QdqOnnxExporter;
 import org.sparkslim.compression.onnx.UnsupportedLayerException;
 import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.train.ClassificationMetrics;
@@ -39,7 +40,8 @@ import org.sparkslim.jobs.tables.ModelRecord;
  * Writes the models of {@code export.models} as ONNX and proves each file in ONNX Runtime. A float
  * model becomes {@code <stage>-<model>.onnx}; its outputs on the first {@code export.check-images}
  * test images must match DL4J's within {@code export.tolerance}. A quantized model (from {@code qat}
- * or {@code ptq}) becomes {@code <stage>-<model>-int8.onnx}; its test top-1 in ONNX Runtime must be
+ * or {@code ptq}) becomes {@code <stage>-<model>-int8.onnx} (QOperator form; {@code -int8-qdq.onnx} in
+ * QDQ form with {@code export.int8-format = qdq}); its test top-1 in ONNX Runtime must be
  * within {@code export.int8-top1-tolerance} points of the fake-quantized network's in DL4J. Then all
  * exports are timed in ONNX Runtime, taking turns, with {@code export.latency.threads} threads.
  * Writes {@code exports.parquet}.
@@ -51,7 +53,7 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
      * @param int8CheckImages test images both runtimes classify for an int8 export (0: the whole split)
      */
     public record Settings(List<String> models, int checkImages, double tolerance, int int8CheckImages,
-                           double int8Top1Tolerance, LatencySettings latency, DataSettings data) {
+                           double int8Top1Tolerance, boolean qdq, LatencySettings latency, DataSettings data) {
     }
 
     @Override
@@ -78,8 +80,9 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
         }
         return new Settings(models, r.integer("export.check-images", Range.atLeast(1)),
                 r.number("export.tolerance", Range.POSITIVE), r.integer("export.int8-check-images", Range.NON_NEGATIVE),
-                r.number("export.int8-top1-tolerance", Range.NON_NEGATIVE), LatencySettings.read(r, "export"),
-                DataSettings.read(r));
+                r.number("export.int8-top1-tolerance", Range.NON_NEGATIVE),
+                r.choice("export.int8-format", List.of("qoperator", "qdq")).equals("qdq"),
+                LatencySettings.read(r, "export"), DataSettings.read(r));
     }
 
     @Override
@@ -158,7 +161,7 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
         ctx.describe("exporting " + id + " to " + (int8 ? "int8" : "float") + " ONNX");
         byte[] onnx;
         try {
-            onnx = int8 ? int8Export(stage, model, images.assembler)
+            onnx = int8 ? int8Export(stage, model, images.assembler, s.qdq())
                     : OnnxExporter.export(model.net(), images.assembler.shape());
         } catch (UnsupportedLayerException e) {
             throw new ConfigException("export.models: " + id + ": " + e.getMessage(), e);
@@ -179,22 +182,24 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
                 throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
                         + " (more than export.tolerance = " + s.tolerance() + ")");
             }
-            String file = stage + "-" + record.name() + (int8 ? "-int8" : "") + ".onnx";
+            String format = int8 ? s.qdq() ? "onnx-int8-qdq" : "onnx-int8" : "onnx-float";
+            String file = stage + "-" + record.name() + (int8 ? s.qdq() ? "-int8-qdq" : "-int8" : "") + ".onnx";
             ctx.run().writeAtomically(ctx.output(file), onnx);
             LOG.info(String.format("%s: %d bytes; on %d test images max |ONNX Runtime - DL4J| %.2e, top-1 agreement %s%%%s",
                     file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),
                     int8 ? String.format("; test top-1 ONNX Runtime %s%% vs DL4J %s%% on %d images",
                             pct(check.onnxTop1()), pct(check.dl4jTop1()), check.testImages()) : ""));
-            return new Written(record, stage, int8 ? "onnx-int8" : "onnx-float", file, onnx, check, runtime);
+            return new Written(record, stage, format, file, onnx, check, runtime);
         } catch (Exception e) {
             runtime.close();
             throw e;
         }
     }
 
-    private static byte[] int8Export(String stage, ModelCheckpoint.Loaded model, BatchAssembler assembler) {
+    private static byte[] int8Export(String stage, ModelCheckpoint.Loaded model, BatchAssembler assembler, boolean qdq) {
         try {
-            return Int8OnnxExporter.export(model.net(), assembler.shape());
+            return qdq ? QdqOnnxExporter.export(model.net(), assembler.shape())
+                    : Int8OnnxExporter.export(model.net(), assembler.shape());
         } catch (UnsupportedLayerException e) {
             throw e;
         } catch (IllegalArgumentException e) {

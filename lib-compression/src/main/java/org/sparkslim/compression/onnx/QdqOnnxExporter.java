@@ -21,8 +21,8 @@ import org.sparkslim.compression.quant.WeightQuantizer;
  * {@code QuantizeLinear -> DequantizeLinear}, weights as int8 behind a per-channel
  * {@code DequantizeLinear}, biases as int32 behind one, and every operation in float between them.
  * A runtime that recognizes the patterns runs them with int8 kernels; this is the form hardware back
- * ends (TensorRT, QNN) take. SparkSlim writes {@link Int8OnnxExporter}'s QOperator form by default;
- * this one exists to compare the two ({@code sparkslim benchmark int8-format}).
+ * ends (TensorRT, QNN) take. SparkSlim writes {@link Int8OnnxExporter}'s QOperator form by default,
+ * this one with {@code export.int8-format = qdq}; {@code sparkslim benchmark int8-format} compares them.
  */
 public final class QdqOnnxExporter extends OnnxExporter {
     private QdqOnnxExporter(ComputationGraph net, ImageShape input) {
