@@ -23,6 +23,9 @@ public final class ConfigValidator {
             "distill.hint-weight", "train.bn-scale-l1", "distill.student-model.width-multiplier",
             "prune-search.latency-weight");
 
+    /** Numbers that may also be lists of numbers (per channel). */
+    static final Set<String> NUMBER_OR_LIST = Set.of("data.normalization.mean", "data.normalization.std");
+
     private ConfigValidator() {
     }
 
@@ -69,6 +72,9 @@ public final class ConfigValidator {
     private static String typeFault(String key, ConfigValue expected, ConfigValue value) {
         ConfigValueType want = expected.valueType();
         ConfigValueType got = value.valueType();
+        if (want == ConfigValueType.NUMBER && got == ConfigValueType.LIST && NUMBER_OR_LIST.contains(key)) {
+            return null;
+        }
         if (want == ConfigValueType.NUMBER) {
             Double number = number(value);
             if (number == null) {

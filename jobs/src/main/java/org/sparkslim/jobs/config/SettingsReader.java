@@ -189,6 +189,15 @@ public final class SettingsReader {
         return list;
     }
 
+    /** One number, or a list of them, as a list (a per-channel value that may be the same for all). */
+    public List<Double> numberOrNumbers(String key, Range range) {
+        String real = key(key);
+        if (config.hasPath(real) && config.getValue(real).valueType() == com.typesafe.config.ConfigValueType.LIST) {
+            return numbers(key, range);
+        }
+        return List.of(number(key, range));
+    }
+
     public List<Integer> integers(String key, Range range) {
         List<Double> list = numbers(key, range);
         List<Integer> ints = new ArrayList<>();

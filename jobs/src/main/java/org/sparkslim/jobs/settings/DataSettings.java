@@ -12,9 +12,13 @@ public record DataSettings(ImageShape shape, int numClasses, Normalization norma
     public static DataSettings read(SettingsReader r) {
         ImageShape shape = shape(r);
         int classes = numClasses(r);
-        double mean = r.number("data.normalization.mean", Range.ANY);
-        double std = r.number("data.normalization.std", Range.POSITIVE);
-        return new DataSettings(shape, classes, std > 0 ? new Normalization(mean, std) : null);
+        double[] means = r.numberOrNumbers("data.normalization.mean", Range.ANY).stream().mapToDouble(d -> d).toArray();
+        double[] stds = r.numberOrNumbers("data.normalization.std", Range.POSITIVE).stream().mapToDouble(d -> d).toArray();
+        Normalization normalization = r.check("data.normalization", () -> new Normalization(means, stds));
+        if (normalization != null && shape != null) {
+            r.check("data.normalization", () -> normalization.table(shape.channels()));
+        }
+        return new DataSettings(shape, classes, normalization);
     }
 
     /** {@code data.image}: channels, height and width. */

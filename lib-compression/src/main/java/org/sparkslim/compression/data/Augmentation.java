@@ -27,7 +27,7 @@ public record Augmentation(int padding, double flipProbability) implements Seria
      * Writes the augmented, normalized image into {@code out} at {@code offset}.
      *
      * @param image  one image, channels first, one unsigned byte per value
-     * @param lookup normalized value of each pixel value, see {@link Normalization#table()}
+     * @param lookup normalized value of each pixel value of each channel, see {@link Normalization#table}
      */
     public void apply(byte[] image, ImageShape shape, float[] lookup, Random random, float[] out, int offset) {
         int h = shape.height();
@@ -42,14 +42,15 @@ public record Augmentation(int padding, double flipProbability) implements Seria
         if (flipProbability > 0) {
             flip = random.nextDouble() < flipProbability;
         }
-        float zero = lookup[0];
         for (int c = 0; c < shape.channels(); c++) {
             int plane = c * h * w;
+            int base = c * 256;
+            float zero = lookup[base];
             for (int y = 0; y < h; y++) {
                 int sy = y + dy;
                 for (int x = 0; x < w; x++) {
                     int sx = (flip ? w - 1 - x : x) + dx;
-                    float v = (sy < 0 || sy >= h || sx < 0 || sx >= w) ? zero : lookup[image[plane + sy * w + sx] & 0xFF];
+                    float v = (sy < 0 || sy >= h || sx < 0 || sx >= w) ? zero : lookup[base + (image[plane + sy * w + sx] & 0xFF)];
                     out[offset + plane + y * w + x] = v;
                 }
             }

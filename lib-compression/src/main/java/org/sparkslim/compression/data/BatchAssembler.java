@@ -21,7 +21,7 @@ public final class BatchAssembler implements Serializable {
         this.shape = shape;
         this.numClasses = numClasses;
         this.normalization = normalization;
-        this.lookup = normalization.table();
+        this.lookup = normalization.table(shape.channels());
     }
 
     public ImageShape shape() {

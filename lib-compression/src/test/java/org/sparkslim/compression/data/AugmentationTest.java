@@ -2,6 +2,7 @@ package org.sparkslim.compression.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashSet;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 class AugmentationTest {
@@ -71,6 +73,30 @@ class AugmentationTest {
         DataSet b = assembler.dataSet(images, labels, Augmentation.CROP_AND_FLIP, new Random(3));
         assertEquals(a.getFeatures(), b.getFeatures());
         assertEquals(1f, a.getLabels().getFloat(2, 3));
-        assertEquals(Normalization.FASHION_MNIST.apply(1), assembler.features(List.of(ramp())).getFloat(0, 0, 0, 0), 1e-6);
+        assertEquals(Normalization.FASHION_MNIST.apply(1, 0), assembler.features(List.of(ramp())).getFloat(0, 0, 0, 0), 1e-6);
+    }
+
+    @Test
+    void eachChannelHasItsOwnNormalization() {
+        ImageShape rgb = new ImageShape(3, 2, 2);
+        Normalization perChannel = new Normalization(new double[] {0.1, 0.5, 0.9}, new double[] {0.2, 0.25, 0.5});
+        byte[] image = new byte[12];
+        java.util.Arrays.fill(image, (byte) 255);
+        INDArray x = new BatchAssembler(rgb, 2, perChannel).features(List.of(image));
+        assertEquals((1 - 0.1) / 0.2, x.getFloat(0, 0, 1, 1), 1e-5);
+        assertEquals((1 - 0.5) / 0.25, x.getFloat(0, 1, 0, 0), 1e-5);
+        assertEquals((1 - 0.9) / 0.5, x.getFloat(0, 2, 1, 0), 1e-5);
+        // padding by augmentation is each channel's own zero
+        float[] out = new float[12];
+        new Augmentation(1, 0).apply(image, rgb, perChannel.table(3), new Random(5), out, 0);
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < 4; i++) {
+                float v = out[c * 4 + i];
+                assertTrue(v == perChannel.apply(255, c) || v == perChannel.apply(0, c), "channel " + c + ": " + v);
+            }
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new BatchAssembler(new ImageShape(2, 2, 2), 2, perChannel));
+        assertTrue(e.getMessage().contains("3 means and deviations for images of 2 channels"), e.getMessage());
     }
 }
