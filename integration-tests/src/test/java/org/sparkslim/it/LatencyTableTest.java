@@ -82,12 +82,12 @@ class LatencyTableTest {
     @Test
     @Order(2)
     void aPruningSearchKeepsEveryCandidateUnderTheLatencyLimit() throws Exception {
-        List<String> search = List.of("pipeline.stages=[prepare-data, train, latency-table, prune-search]",
+        List<String> search = List.of("pipeline.stages=[prepare-data, train, latency-table, prune-search, report]",
                 "prune-search.constraint=latency", "prune-search.latency-table=latency-table",
                 "prune-search.latency-limit=0.9", "prune-search.latency-batch=8", "prune-search.rounds=2",
                 "prune-search.candidates-per-round=2",
                 "prune-search.max-images=200", "prune.scope.round-to=4", "prune.bn-recalibration-images=0");
-        assertEquals(List.of("prune-search"), TestPipeline.ran(it.run(search.toArray(String[]::new))));
+        assertEquals(List.of("prune-search", "report"), TestPipeline.ran(it.run(search.toArray(String[]::new))));
         double dense = it.table("latency-table", "estimates.parquet").where("model = 'train/model' and batch = 8")
                 .first().<Double>getAs("estimated_ms");
         List<Row> trials = it.table("prune-search", "trials.parquet").collectAsList();
@@ -97,6 +97,11 @@ class LatencyTableTest {
             assertTrue(latency > 0 && latency <= 0.9 * dense, "candidate at " + latency + " ms, the limit "
                     + 0.9 * dense + " ms");
             assertEquals(t.<Double>getAs("top1"), t.<Double>getAs("reward"), "the reward is top-1 at weight 0");
+        }
+
+        // the report draws the trajectory and every candidate against its latency
+        for (String chart : List.of("prune-search-trajectory.png", "prune-search-candidates.png")) {
+            assertTrue(java.nio.file.Files.size(it.runDir().resolve("report").resolve(chart)) > 1000, chart);
         }
 
         List<String> impossible = new java.util.ArrayList<>(search);

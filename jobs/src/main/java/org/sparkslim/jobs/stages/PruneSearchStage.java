@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToLongFunction;
@@ -26,6 +27,7 @@ import org.sparkslim.jobs.pruning.SensitivityMeasurement;
 import org.sparkslim.jobs.report.MarkdownTable;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
+import org.sparkslim.jobs.report.SearchCharts;
 import org.sparkslim.jobs.settings.ChannelSelection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.PruneSearchSettings;
@@ -143,7 +145,7 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         List<Trial> trials = SearchTrialsTable.TABLE.read(report.spark(), checkpoint);
         Trial best = PruningSearch.best(trials);
         Trial first = trials.stream().filter(t -> t.round() == 1 && t.candidate() == 0).findFirst().orElseThrow();
@@ -153,7 +155,9 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
                 Report.percent(first.top1()), latency(first), first.widths());
         table.row("best of " + trials.size(), best.round(), Report.percent(best.reduction()), Report.percent(best.top1()),
                 latency(best), best.widths());
-        report.heading("Pruning search (`" + stage + "`)").table(table);
+        report.heading("Pruning search (`" + stage + "`)").table(table)
+                .image(stage + "-trajectory.png", "search trajectory", SearchCharts.trajectory(trials))
+                .image(stage + "-candidates.png", "every candidate", SearchCharts.front(trials));
     }
 
     private static String latency(Trial t) {
