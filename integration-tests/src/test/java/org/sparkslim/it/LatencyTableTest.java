@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,10 +103,10 @@ class LatencyTableTest {
 
         // the report draws the trajectory and every candidate against its latency
         for (String chart : List.of("prune-search-trajectory.png", "prune-search-candidates.png")) {
-            assertTrue(java.nio.file.Files.size(it.runDir().resolve("report").resolve(chart)) > 1000, chart);
+            assertTrue(Files.size(it.runDir().resolve("report").resolve(chart)) > 1000, chart);
         }
 
-        List<String> impossible = new java.util.ArrayList<>(search);
+        List<String> impossible = new ArrayList<>(search);
         impossible.add("prune-search.latency-limit=0.001");
         ConfigException e = assertThrows(ConfigException.class, () -> it.run(impossible.toArray(String[]::new)));
         assertTrue(e.getMessage().contains("prune-search") && e.getMessage().contains("estimated latency at batch 8 at most"

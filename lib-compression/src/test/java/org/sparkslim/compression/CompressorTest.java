@@ -18,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.onnx.OnnxImporter;
@@ -52,7 +53,7 @@ class CompressorTest {
         assertTrue(int8.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("QLinearConv")),
                 "an int8 model");
         // ONNX Runtime runs it and agrees with the fake-quantized network DL4J computes
-        INDArray x = calibrationImages.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 16));
+        INDArray x = calibrationImages.get(NDArrayIndex.interval(0, 16));
         INDArray expected = pruned.quantize(calibrationImages).network().outputSingle(false, x);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions());

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,7 +112,7 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
     }
 
     @Override
-    public void report(Report report, String stage, org.apache.hadoop.fs.Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) {
         MarkdownTable table = new MarkdownTable("model", "batch", "units", "estimated ms", "measured ms", "error");
         for (LatencyTables.ModelEstimate e : LatencyTables.ESTIMATES.read(report.spark(), checkpoint)) {
             table.row(e.model(), e.batch(), e.units(), Report.decimal(e.estimatedMillis(), 3),

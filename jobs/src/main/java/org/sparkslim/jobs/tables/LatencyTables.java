@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.tables;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,13 +63,13 @@ public final class LatencyTables {
         try {
             cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // not Linux: the name is enough
         }
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             host = "unknown host";
         }
         return host + ", " + cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";

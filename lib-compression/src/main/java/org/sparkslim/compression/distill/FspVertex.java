@@ -1,5 +1,6 @@
 package org.sparkslim.compression.distill;
 
+import java.util.Arrays;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -68,7 +69,7 @@ public final class FspVertex extends GraphVertex {
         if (inputs.length != 2 || !(inputs[0] instanceof InputType.InputTypeConvolutional a)
                 || !(inputs[1] instanceof InputType.InputTypeConvolutional b)) {
             throw new InvalidInputTypeException("an FSP matrix needs two convolutional inputs, got "
-                    + java.util.Arrays.toString(inputs));
+                    + Arrays.toString(inputs));
         }
         if (a.getHeight() != b.getHeight() || a.getWidth() != b.getWidth()) {
             throw new InvalidInputTypeException("an FSP matrix needs two feature maps of one size, got "

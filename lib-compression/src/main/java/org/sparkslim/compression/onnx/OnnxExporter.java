@@ -5,6 +5,7 @@ import static org.sparkslim.compression.onnx.OnnxGraph.intAttr;
 import static org.sparkslim.compression.onnx.OnnxGraph.ints;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import onnx.Onnx;
@@ -122,7 +123,7 @@ public class OnnxExporter {
                 if (pool.getPoolingType() != PoolingType.AVG || pool.getConvolutionMode() != ConvolutionMode.Truncate
                         || pool.getPadding()[0] != 0 || pool.getPadding()[1] != 0) {
                     throw new UnsupportedLayerException(v, pool.getPoolingType() + " pooling in convolution mode "
-                            + pool.getConvolutionMode() + " with padding " + java.util.Arrays.toString(pool.getPadding()));
+                            + pool.getConvolutionMode() + " with padding " + Arrays.toString(pool.getPadding()));
                 }
                 g.node("AveragePool", List.of(x), List.of(v), v, ints("kernel_shape", pool.getKernelSize()),
                         ints("strides", pool.getStride()), ints("pads", new int[] {0, 0, 0, 0}));

@@ -3,6 +3,7 @@ package org.sparkslim.compression.onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,6 +66,8 @@ public final class OnnxImporter {
     /** Each vertex's output shape without the batch: [c, h, w], or [n] once flat. */
     private final Map<String, long[]> shapes = new HashMap<>();
     private final Map<String, Map<String, INDArray>> params = new LinkedHashMap<>();
+    /** Each dense layer's input vertex, for the classifier that replaces the last one. */
+    private final Map<String, String> denseInputs = new HashMap<>();
     private final ComputationGraphConfiguration.GraphBuilder builder;
     private final String inputName;
     private final ImageShape input;
@@ -130,8 +133,6 @@ public final class OnnxImporter {
         params.forEach((layer, p) -> p.forEach((key, value) -> net.getLayer(layer).setParam(key, value)));
         return new Imported(net, input, !softmaxed);
     }
-
-    private final Map<String, String> denseInputs = new HashMap<>();
 
     private String vertex(String tensor) {
         String v = tensor;
@@ -250,7 +251,7 @@ public final class OnnxImporter {
         if (same) {
             return new Padding(new int[] {0, 0}, ConvolutionMode.Same, totals);
         }
-        throw unsupported(n, "asymmetric pads " + java.util.Arrays.toString(pads) + " other than \"same\"");
+        throw unsupported(n, "asymmetric pads " + Arrays.toString(pads) + " other than \"same\"");
     }
 
     private void batchNorm(Onnx.NodeProto n) {
@@ -316,7 +317,7 @@ public final class OnnxImporter {
         long[] s = shapes.get(x);
         if (n.getOpType().equals("Reshape")) {
             INDArray target = tensor(n, n.getInput(1));
-            long elements = java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b);
+            long elements = Arrays.stream(s).reduce(1, (a, b) -> a * b);
             boolean flat = target.length() == 2 && (target.getLong(1) == -1 || target.getLong(1) == elements);
             if (!flat) {
                 throw unsupported(n, "a reshape other than to [batch, " + elements + "]");
@@ -344,9 +345,9 @@ public final class OnnxImporter {
     private void addDense(Onnx.NodeProto n, INDArray w, INDArray bias) {
         String x = in(n);
         long[] s = shapes.get(x);
-        long in = java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b);
+        long in = Arrays.stream(s).reduce(1, (a, b) -> a * b);
         if (w.rank() != 2 || w.size(0) != in) {
-            throw unsupported(n, "weights of shape " + java.util.Arrays.toString(w.shape()) + " for " + in + " inputs");
+            throw unsupported(n, "weights of shape " + Arrays.toString(w.shape()) + " for " + in + " inputs");
         }
         String out = n.getOutput(0);
         builder.addLayer(out, new DenseLayer.Builder().nIn(in).nOut(w.size(1)).hasBias(true)
@@ -414,7 +415,7 @@ public final class OnnxImporter {
             throw unsupported(n, "its input '" + name + "' must be a constant (an initializer)");
         }
         long[] dims = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
-        long count = java.util.Arrays.stream(dims).reduce(1, (a, b) -> a * b);
+        long count = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
         ByteBuffer raw = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
         return switch (Onnx.TensorProto.DataType.forNumber(t.getDataType())) {
             case FLOAT -> {

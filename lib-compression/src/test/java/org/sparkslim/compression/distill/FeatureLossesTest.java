@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -205,13 +206,13 @@ class FeatureLossesTest {
                 "no range learned yet");
         FeatureLosses losses = new FeatureLosses(new TeacherLogits(SoftLabelDistillationTest.smallVgg(4, 21)),
                 List.of(new FeatureLoss.L2("gap", "gap", 1.0)), false);
-        Map<String, Double> learned = new java.util.TreeMap<>();
+        Map<String, Double> learned = new TreeMap<>();
         try (FeatureLosses.Attached attached = losses.attachTo(student, INPUT)) {
             trainer.fit(attached.network(), new InMemoryBatchSource(images, assembler, recipe.batchSize(),
                     recipe.augmentation(), true, recipe.seed()), losses::targets, null, EpochCheckpoints.NONE);
             FakeQuantization.quantizers(attached.network()).forEach((name, q) -> learned.put(name, q.range()));
         }
-        Map<String, Double> kept = new java.util.TreeMap<>();
+        Map<String, Double> kept = new TreeMap<>();
         FakeQuantization.quantizers(student).forEach((name, q) -> kept.put(name, q.range()));
         assertTrue(learned.values().stream().allMatch(r -> r > 0), "ranges learned while training: " + learned);
         assertEquals(learned, kept, "the student keeps what its quantizers learned");

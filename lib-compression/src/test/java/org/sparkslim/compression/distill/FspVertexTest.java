@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.inputs.InvalidInputTypeException;
@@ -19,6 +20,7 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
@@ -45,8 +47,8 @@ class FspVertexTest {
         }
         // a view (one channel slice of a larger array) gives the same matrices as its copy
         INDArray wide = Nd4j.randn(DataType.DOUBLE, 3, 4, 4, 5);
-        INDArray view = wide.get(org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3));
+        INDArray view = wide.get(NDArrayIndex.all(),
+                NDArrayIndex.interval(1, 3));
         assertEquals(FspVertex.matrices(view.dup(), b), FspVertex.matrices(view, b));
     }
 
@@ -69,7 +71,7 @@ class FspVertexTest {
                 .addInputs("in")
                 .setInputTypes(InputType.convolutional(5, 4, 2))
                 .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.TANH)
-                        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same).build(), "in")
+                        .convolutionMode(ConvolutionMode.Same).build(), "in")
                 .addLayer("b", new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(), "in")
                 .addVertex("fsp", new FspVertex(), "a", "b")
                 .addLayer("loss", new LossLayer.Builder(new LossMSE()).activation(Activation.IDENTITY).build(), "fsp")
