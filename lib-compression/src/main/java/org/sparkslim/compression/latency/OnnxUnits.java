@@ -50,8 +50,6 @@ public final class OnnxUnits {
             if (group == null) {
                 group = new ArrayList<>();
                 groups.add(group);
-            } else {
-                endingIn.remove(last(group).getOutput(0));
             }
             group.add(n);
             endingIn.put(n.getOutput(0), group);
