@@ -45,7 +45,11 @@ public final class LatencyEstimator {
 
     /** {@link #millis}, with what it took. */
     public Estimate estimate(ComputationGraph net) throws OrtException {
-        Onnx.ModelProto model = export(net);
+        return estimate(export(net));
+    }
+
+    /** The estimate of a network already exported as {@code model}. */
+    public Estimate estimate(Onnx.ModelProto model) throws OrtException {
         List<OpUnit> units = OnnxUnits.of(model, timer.shapes(model, OnnxExporter.INPUT,
                 new long[] {1, shape.channels(), shape.height(), shape.width()}));
         int timed = 0;

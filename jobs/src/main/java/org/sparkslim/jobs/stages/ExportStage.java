@@ -182,8 +182,9 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
                 throw new IllegalStateException(id + ": ONNX Runtime's outputs differ from DL4J's by " + check.maxDiff()
                         + " (more than export.tolerance = " + s.tolerance() + ")");
             }
-            String format = int8 ? s.qdq() ? "onnx-int8-qdq" : "onnx-int8" : "onnx-float";
-            String file = stage + "-" + record.name() + (int8 ? s.qdq() ? "-int8-qdq" : "-int8" : "") + ".onnx";
+            String form = !int8 ? "" : s.qdq() ? "-int8-qdq" : "-int8";
+            String format = int8 ? "onnx" + form : "onnx-float";
+            String file = stage + "-" + record.name() + form + ".onnx";
             ctx.run().writeAtomically(ctx.output(file), onnx);
             LOG.info(String.format("%s: %d bytes; on %d test images max |ONNX Runtime - DL4J| %.2e, top-1 agreement %s%%%s",
                     file, onnx.length, check.images(), check.maxDiff(), pct(check.agreement()),

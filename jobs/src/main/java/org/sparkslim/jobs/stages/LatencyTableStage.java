@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import onnx.Onnx;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
@@ -92,11 +93,15 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         ctx.describe("timing units in ONNX Runtime on the driver");
         LatencyTable table = new LatencyTable(OnnxLatency.ENGINE, List.of());
         List<LatencyTables.ModelEstimate> estimates = new ArrayList<>();
+        Map<String, byte[]> exports = new LinkedHashMap<>();
+        for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
+            exports.put(m.getKey(), OnnxExporter.export(m.getValue(), shape));
+        }
         for (int batch : s.latency().batchSizes()) {
             LatencyEstimator estimator = new LatencyEstimator(table, timer, shape, batch);
-            for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
-                LatencyEstimator.Estimate estimate = estimator.estimate(m.getValue());
-                double measured = timer.millis(OnnxExporter.export(m.getValue(), shape), Map.of(OnnxExporter.INPUT,
+            for (Map.Entry<String, byte[]> m : exports.entrySet()) {
+                LatencyEstimator.Estimate estimate = estimator.estimate(Onnx.ModelProto.parseFrom(m.getValue()));
+                double measured = timer.millis(m.getValue(), Map.of(OnnxExporter.INPUT,
                         new long[] {1, shape.channels(), shape.height(), shape.width()}), batch);
                 LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, estimate.units(),
                         estimate.millis(), measured);
