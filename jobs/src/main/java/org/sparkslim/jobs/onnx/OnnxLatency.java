@@ -88,14 +88,15 @@ public final class OnnxLatency {
     /**
      * What one unit of {@code model} adds to a network's latency: timed after a lead operation, less the
      * lead alone ({@link OnnxUnits#leadsOf}); a unit without a feature-map input, alone less the cost of
-     * a call.
+     * a call. A unit cheaper than the timing noise can come out below zero; it costs nothing instead, so
+     * that no estimate falls below the cost of a call.
      */
     public double unitMillis(OpUnit unit, Onnx.ModelProto model, int batch) throws OrtException {
-        if (!OnnxUnits.hasLead(unit)) {
-            return millis(OnnxUnits.modelOf(unit, model, false).toByteArray(), unit.inputs(), batch) - callMillis(batch);
-        }
-        return millis(OnnxUnits.modelOf(unit, model, true).toByteArray(), unit.inputs(), batch)
-                - millis(OnnxUnits.leadsOf(unit, model).toByteArray(), unit.inputs(), batch);
+        double millis = OnnxUnits.hasLead(unit)
+                ? millis(OnnxUnits.modelOf(unit, model, true).toByteArray(), unit.inputs(), batch)
+                        - millis(OnnxUnits.leadsOf(unit, model).toByteArray(), unit.inputs(), batch)
+                : millis(OnnxUnits.modelOf(unit, model, false).toByteArray(), unit.inputs(), batch) - callMillis(batch);
+        return Math.max(0, millis);
     }
 
     /** A model of one Identity on a one-element-per-example tensor: what any call costs. */
