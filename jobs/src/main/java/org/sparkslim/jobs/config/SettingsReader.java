@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
-import java.util.TreeSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
@@ -213,6 +214,30 @@ public final class SettingsReader {
     /** A list of objects ({@code [{ student = a, teacher = b }]}), each as it is. */
     public List<? extends Config> objects(String key) {
         return get(key, config::getConfigList, List.of());
+    }
+
+    /**
+     * Entry {@code index} of the list of objects at {@code key}, built by {@code build} from its keys;
+     * null after recording a fault of {@code key} that names the entry (an unknown key, a missing or
+     * mistyped one, or a value {@code build} refuses).
+     */
+    public <T> T entry(String key, int index, Config entry, Set<String> allowed, Supplier<T> build) {
+        Set<String> unknown = new TreeSet<>(entry.root().keySet());
+        unknown.removeAll(allowed);
+        if (!unknown.isEmpty()) {
+            fault(key, "[" + index + "]: unknown " + unknown + "; an entry has " + new TreeSet<>(allowed));
+            return null;
+        }
+        try {
+            return build.get();
+        } catch (com.typesafe.config.ConfigException e) {
+            String where = e.origin() == null ? "" : e.origin().description() + ": ";
+            String message = e.getMessage();
+            fault(key, "[" + index + "]: " + message.substring(message.startsWith(where) ? where.length() : 0));
+        } catch (IllegalArgumentException e) {
+            fault(key, "[" + index + "]: " + e.getMessage());
+        }
+        return null;
     }
 
     /** A free-form section (Spark settings, width slots), as it is. */

@@ -11,7 +11,7 @@ import org.sparkslim.compression.prune.Pruner;
 import org.sparkslim.compression.search.Constraint;
 import org.sparkslim.compression.search.PruningSpace;
 import org.sparkslim.jobs.onnx.LatencyEstimator;
-import org.sparkslim.jobs.settings.PruneSearchSettings;
+import org.sparkslim.jobs.settings.LatencyLimit;
 
 /**
  * A search's latency constraint and reward: each candidate is pruned on the driver and its latency
@@ -23,12 +23,12 @@ public final class LatencyBudget {
     private final ComputationGraph dense;
     private final PruningSpace space;
     private final LatencyEstimator estimator;
-    private final PruneSearchSettings.LatencyLimit limit;
+    private final LatencyLimit limit;
     private final double denseMillis;
     private final Map<List<Integer>, Double> estimates = new HashMap<>();
 
     public LatencyBudget(ComputationGraph dense, PruningSpace space, LatencyEstimator estimator,
-                         PruneSearchSettings.LatencyLimit limit) throws OrtException {
+                         LatencyLimit limit) throws OrtException {
         this.dense = dense;
         this.space = space;
         this.estimator = estimator;

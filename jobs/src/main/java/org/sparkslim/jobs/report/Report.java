@@ -88,6 +88,6 @@ public final class Report {
     }
 
     public static String decimal(double value, int digits) {
-        return String.format(Locale.ROOT, "%." + digits + "f", value);
+        return Double.isNaN(value) ? "" : String.format(Locale.ROOT, "%." + digits + "f", value);
     }
 }

@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import org.sparkslim.compression.distill.FeatureLoss;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
@@ -28,7 +27,7 @@ public record DistillSettings(double temperature, double softLabelWeight, List<S
         List<? extends Config> l2 = r.objects("distill.l2");
         for (int i = 0; i < l2.size(); i++) {
             Config c = l2.get(i);
-            FeatureLoss loss = item(r, "distill.l2", i, c, Set.of("student", "teacher", "weight"),
+            FeatureLoss loss = r.entry("distill.l2", i, c, Set.of("student", "teacher", "weight"),
                     () -> new FeatureLoss.L2(c.getString("student"), c.getString("teacher"), weight(c)));
             if (loss != null) {
                 losses.add(loss);
@@ -38,7 +37,7 @@ public record DistillSettings(double temperature, double softLabelWeight, List<S
         List<? extends Config> fsp = r.objects("distill.fsp");
         for (int i = 0; i < fsp.size(); i++) {
             Config c = fsp.get(i);
-            FeatureLoss loss = item(r, "distill.fsp", i, c, Set.of("student", "teacher", "weight"), () -> {
+            FeatureLoss loss = r.entry("distill.fsp", i, c, Set.of("student", "teacher", "weight"), () -> {
                 List<String> student = pair(c, "student");
                 List<String> teacher = pair(c, "teacher");
                 return new FeatureLoss.Fsp(student.get(0), student.get(1), teacher.get(0), teacher.get(1), weight(c));
@@ -55,30 +54,6 @@ public record DistillSettings(double temperature, double softLabelWeight, List<S
     /** Whether the student learns from the teacher's features as well as its soft labels. */
     public boolean hasFeatureLosses() {
         return !hintLayers.isEmpty() || !losses.isEmpty();
-    }
-
-    private interface Item {
-        FeatureLoss build();
-    }
-
-    /** One object of a list of losses, or null after recording its fault (its index and what is wrong). */
-    private static FeatureLoss item(SettingsReader r, String key, int index, Config c, Set<String> allowed, Item item) {
-        Set<String> unknown = new TreeSet<>(c.root().keySet());
-        unknown.removeAll(allowed);
-        if (!unknown.isEmpty()) {
-            r.fault(key, "[" + index + "]: unknown " + unknown + "; an entry has " + new TreeSet<>(allowed));
-            return null;
-        }
-        try {
-            return item.build();
-        } catch (com.typesafe.config.ConfigException e) {
-            String where = e.origin() == null ? "" : e.origin().description() + ": ";
-            r.fault(key, "[" + index + "]: " + e.getMessage().substring(
-                    e.getMessage().startsWith(where) ? where.length() : 0));
-        } catch (IllegalArgumentException e) {
-            r.fault(key, "[" + index + "]: " + e.getMessage());
-        }
-        return null;
     }
 
     private static double weight(Config c) {

@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
@@ -15,7 +16,6 @@ import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
-import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.DistillSettings;
 import org.sparkslim.jobs.settings.ModelSettings;
@@ -96,6 +96,8 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         inputs.addAll(s.offline() ? List.of(s.softLabels()) : s.teacher().inputs());
         if (!s.student().isEmpty()) {
             inputs.add(s.student());
+        } else {
+            inputs.addAll(s.studentModel().inputs());
         }
         return new ArrayList<>(inputs);
     }
@@ -112,10 +114,9 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         String family;
         String widths;
         if (s.student().isEmpty()) {
-            ModelSettings model = s.studentModel();
-            student = model.family().build(model.family().spec(model.widths(), s.data().shape(), s.data().numClasses(),
-                    s.seed()));
-            family = model.family().name();
+            ModelSettings.Built model = s.studentModel().build(ctx, s.data(), s.seed());
+            student = model.net();
+            family = model.family();
             widths = model.widths().toString();
             ModelCost cost = ModelCost.of(student, s.data().shape());
             LOG.info("distill: a new {} {} ({} MACs, {} params) learns", family, widths, cost.macs(), cost.params());

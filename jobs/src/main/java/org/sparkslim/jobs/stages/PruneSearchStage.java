@@ -28,8 +28,10 @@ import org.sparkslim.jobs.report.MarkdownTable;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.report.SearchCharts;
+import org.sparkslim.jobs.search.AnnealingRounds;
 import org.sparkslim.jobs.settings.ChannelSelection;
 import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.LatencyLimit;
 import org.sparkslim.jobs.settings.PruneSearchSettings;
 import org.sparkslim.jobs.settings.RestorationSettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
@@ -117,9 +119,9 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         List<Trial> trials = PruningSearch.run(ctx, problem, search,
                 BroadcastModel.of(ctx.spark(), model.bytes(), model.record().sha256()), scoring);
 
-        Trial best = PruningSearch.best(trials);
+        Trial best = AnnealingRounds.best(trials);
         LOG.info(String.format("best of %d candidates: val top-1 %.2f%% at -%.2f%% MACs (round %d): %s", trials.size(),
-                100 * best.top1(), 100 * best.reduction(), best.round(), best.widths()));
+                100 * best.top1(), 100 * best.reduction(), best.round(), best.architecture()));
         PlanFiles.write(ctx, space.plan(best.tokens()));
         SearchTrialsTable.TABLE.write(ctx, trials);
     }
@@ -131,8 +133,8 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
     private static LatencyBudget latencyBudget(StageContext<Settings> ctx, ComputationGraph net, PruningSpace space)
             throws Exception {
         Settings s = ctx.settings();
-        PruneSearchSettings.LatencyLimit limit = s.search().latency();
-        LatencyTable seed = PruningSearch.savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
+        LatencyLimit limit = s.search().latency();
+        LatencyTable seed = AnnealingRounds.savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
                 ? new LatencyTable(OnnxLatency.ENGINE, List.of())
                 : LatencyTables.table(OnnxLatency.ENGINE, LatencyTables.UNITS.read(ctx.spark(), ctx.input(limit.table()))));
         ctx.describe("estimating the unpruned model's latency from the latency table");
@@ -147,20 +149,16 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
     @Override
     public void report(Report report, String stage, Path checkpoint) throws IOException {
         List<Trial> trials = SearchTrialsTable.TABLE.read(report.spark(), checkpoint);
-        Trial best = PruningSearch.best(trials);
+        Trial best = AnnealingRounds.best(trials);
         Trial first = trials.stream().filter(t -> t.round() == 1 && t.candidate() == 0).findFirst().orElseThrow();
         MarkdownTable table = new MarkdownTable("candidate", "round", "MACs removed %", "val top-1 %", "latency ms",
                 "widths");
         table.row("start (uniform, or the first feasible)", first.round(), Report.percent(first.reduction()),
-                Report.percent(first.top1()), latency(first), first.widths());
+                Report.percent(first.top1()), Report.decimal(first.latencyMs(), 3), first.architecture());
         table.row("best of " + trials.size(), best.round(), Report.percent(best.reduction()), Report.percent(best.top1()),
-                latency(best), best.widths());
+                Report.decimal(best.latencyMs(), 3), best.architecture());
         report.heading("Pruning search (`" + stage + "`)").table(table)
                 .image(stage + "-trajectory.png", "search trajectory", SearchCharts.trajectory(trials))
                 .image(stage + "-candidates.png", "every candidate", SearchCharts.front(trials));
-    }
-
-    private static String latency(Trial t) {
-        return Double.isNaN(t.latencyMs()) ? "" : Report.decimal(t.latencyMs(), 3);
     }
 }

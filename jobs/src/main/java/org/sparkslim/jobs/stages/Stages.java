@@ -15,6 +15,7 @@ public final class Stages {
                 .register(new SoftLabelsStage())
                 .register(new SensitivityStage())
                 .register(new PruneSearchStage())
+                .register(new NasStage())
                 .register(new PruneStage())
                 .register(new IterativePruneStage())
                 .register(new FinetuneStage())

@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -56,7 +57,9 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
 
     @Override
     public List<String> inputs(Settings settings) {
-        return List.of("prepare-data");
+        List<String> inputs = new ArrayList<>(List.of("prepare-data"));
+        inputs.addAll(settings.model().inputs());
+        return inputs;
     }
 
     @Override
@@ -68,13 +71,12 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
     public void run(StageContext<Settings> ctx) throws Exception {
         OneDnn.enable();
         Settings s = ctx.settings();
-        ModelSettings model = s.model();
-        ComputationGraph net = model.family().build(model.family().spec(model.widths(), s.data().shape(),
-                s.data().numClasses(), s.seed()));
+        ModelSettings.Built model = s.model().build(ctx, s.data(), s.seed());
+        ComputationGraph net = model.net();
         ModelCost cost = ModelCost.of(net, s.data().shape());
-        LOG.info("{} {}: {} MACs, {} params", model.family().name(), model.widths(), cost.macs(), cost.params());
+        LOG.info("{} {}: {} MACs, {} params", model.family(), model.widths(), cost.macs(), cost.params());
         ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), net, s.trainingRecipe(),
-                ModelTraining.Teaching.NONE, model.family().name(), model.widths().toString());
+                ModelTraining.Teaching.NONE, model.family(), model.widths().toString());
     }
 
     @Override

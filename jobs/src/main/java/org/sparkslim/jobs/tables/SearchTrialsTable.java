@@ -17,16 +17,16 @@ public final class SearchTrialsTable extends CheckpointTable<SearchTrialsTable.T
 
     /**
      * @param tokens    the candidate as the search sees it
-     * @param widths    what the tokens mean, readably (each group's width)
-     * @param reduction the fraction of the unpruned model's MACs removed
+     * @param architecture what the tokens mean, readably (each group's width, each stage's blocks)
+     * @param reduction the fraction of the unpruned (or reference) model's MACs removed
      * @param latencyMs the candidate's estimated latency under a latency constraint, else NaN
      */
-    public record Trial(int round, int candidate, int[] tokens, String widths, long macs, double reduction, double top1,
-                        double loss, double latencyMs, double reward, double temperature, boolean accepted) {
+    public record Trial(int round, int candidate, int[] tokens, String architecture, long macs, double reduction,
+                        double top1, double loss, double latencyMs, double reward, double temperature, boolean accepted) {
         @Override
         public boolean equals(Object o) {
             return o instanceof Trial t && round == t.round && candidate == t.candidate && Arrays.equals(tokens, t.tokens)
-                    && widths.equals(t.widths) && macs == t.macs && Double.compare(reduction, t.reduction) == 0
+                    && architecture.equals(t.architecture) && macs == t.macs && Double.compare(reduction, t.reduction) == 0
                     && Double.compare(top1, t.top1) == 0 && Double.compare(loss, t.loss) == 0
                     && Double.compare(latencyMs, t.latencyMs) == 0
                     && Double.compare(reward, t.reward) == 0 && Double.compare(temperature, t.temperature) == 0
@@ -44,7 +44,7 @@ public final class SearchTrialsTable extends CheckpointTable<SearchTrialsTable.T
                 .add("round", DataTypes.IntegerType, false)
                 .add("candidate", DataTypes.IntegerType, false)
                 .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
-                .add("widths", DataTypes.StringType, false)
+                .add("architecture", DataTypes.StringType, false)
                 .add("macs", DataTypes.LongType, false)
                 .add("reduction", DataTypes.DoubleType, false)
                 .add("top1", DataTypes.DoubleType, false)
@@ -57,7 +57,7 @@ public final class SearchTrialsTable extends CheckpointTable<SearchTrialsTable.T
 
     @Override
     protected Row toRow(Trial t) {
-        return RowFactory.create(t.round(), t.candidate(), Arrays.stream(t.tokens()).boxed().toList(), t.widths(),
+        return RowFactory.create(t.round(), t.candidate(), Arrays.stream(t.tokens()).boxed().toList(), t.architecture(),
                 t.macs(), t.reduction(), t.top1(), t.loss(), t.latencyMs(), t.reward(), t.temperature(), t.accepted());
     }
 
@@ -65,7 +65,7 @@ public final class SearchTrialsTable extends CheckpointTable<SearchTrialsTable.T
     protected Trial fromRow(Row r) {
         List<Integer> tokens = r.getList(r.fieldIndex("tokens"));
         return new Trial(r.<Integer>getAs("round"), r.<Integer>getAs("candidate"),
-                tokens.stream().mapToInt(Integer::intValue).toArray(), r.getAs("widths"), r.<Long>getAs("macs"),
+                tokens.stream().mapToInt(Integer::intValue).toArray(), r.getAs("architecture"), r.<Long>getAs("macs"),
                 r.<Double>getAs("reduction"), r.<Double>getAs("top1"), r.<Double>getAs("loss"),
                 r.<Double>getAs("latency_ms"), r.<Double>getAs("reward"),
                 r.<Double>getAs("temperature"), r.<Boolean>getAs("accepted"));

@@ -7,17 +7,21 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.model.InvertedResidualLayout;
+import org.sparkslim.compression.model.MobileNetV2;
 import org.sparkslim.compression.model.TestNetworks;
 import org.sparkslim.compression.quant.BatchNormFolding;
 
-/** Every zoo model, exported to ONNX and run by ONNX Runtime, gives DL4J's outputs. */
+/** Every zoo model (and a searched layout), exported to ONNX and run by ONNX Runtime, gives DL4J's outputs. */
 class OnnxExporterTest {
     @ParameterizedTest
     @ValueSource(strings = {"resnet20", "vgg", "mobilenetv1", "mobilenetv2"})
@@ -30,6 +34,17 @@ class OnnxExporterTest {
     @ValueSource(strings = {"resnet20", "mobilenetv2"})
     void foldedNetworksExportToo(String family) throws Exception {
         assertOnnxRuntimeMatches(family + " folded", BatchNormFolding.fold(TestNetworks.zoo(family)));
+    }
+
+    @Test
+    void aSearchedLayoutWithFiveByFiveKernelsExportsToo() throws Exception {
+        // 5x5 depthwise kernels at stride 2 pad unevenly in "same" mode; no expansion-1 shortcut to the stem
+        InvertedResidualLayout layout = new InvertedResidualLayout(16, List.of(
+                new InvertedResidualLayout.StageRow(1, 12, 1, 1, 5), new InvertedResidualLayout.StageRow(3, 24, 2, 2, 5),
+                new InvertedResidualLayout.StageRow(4, 32, 1, 2, 3)), 64);
+        MobileNetV2 family = new MobileNetV2(layout);
+        assertOnnxRuntimeMatches("searched " + layout, TestNetworks.randomizeBatchNorm(
+                family.build(family.spec(family.baseWidths(), TestNetworks.FASHION, 10, 5)), 5));
     }
 
     private static void assertOnnxRuntimeMatches(String family, ComputationGraph net) throws Exception {
