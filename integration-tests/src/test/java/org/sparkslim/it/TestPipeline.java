@@ -3,7 +3,10 @@ package org.sparkslim.it;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.jobs.cli.SparkSlim;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.pipeline.StageOutcome;
@@ -107,6 +111,23 @@ final class TestPipeline implements BeforeAllCallback, AfterAllCallback {
     /** The model.zip of a checkpoint directory. */
     static ComputationGraph model(Path checkpoint) throws IOException {
         return ModelFiles.fromBytes(Files.readAllBytes(checkpoint.resolve("model.zip")), checkpoint.toString());
+    }
+
+    /** What a command line run printed, and its exit code. */
+    record Printed(int code, String out) {
+    }
+
+    /** Runs the command line in this process, capturing what it prints to standard output. */
+    static Printed execute(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream oldOut = System.out;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            int code = SparkSlim.execute(args);
+            return new Printed(code, out.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+        }
     }
 
     /** A new session after code under test (the command line) stopped the shared one. */

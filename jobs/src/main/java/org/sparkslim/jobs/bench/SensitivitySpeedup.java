@@ -3,7 +3,6 @@ package org.sparkslim.jobs.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
@@ -39,23 +38,13 @@ public final class SensitivitySpeedup {
     /** Seconds for all {@code tasks} on a fresh session of {@code master}, after a short warm-up. */
     public static double seconds(String master, ComputationGraph net, List<SensitivityAnalysis.Task> tasks,
                                  LabeledImages val, BatchAssembler assembler, ScoringEngine engine) {
-        SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-sensitivity-benchmark")
-                .config("spark.ui.enabled", "false").getOrCreate();
-        try {
-            if (!spark.sparkContext().master().equals(master)) { // getOrCreate ignores the master of a live session
-                throw new IllegalStateException("cannot time Spark master " + master + ": this process already runs a "
-                        + spark.sparkContext().master() + " session; run the benchmark in a process of its own");
-            }
+        SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, Restoration.none(), assembler, 500, 1,
+                engine);
+        return MasterSession.seconds(master, "sparkslim-sensitivity-benchmark", spark -> {
             BroadcastModel model = BroadcastModel.of(spark, net);
-            SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(val, Restoration.none(), assembler, 500, 1,
-                    engine);
             int cores = spark.sparkContext().defaultParallelism();
             SensitivityAnalysis.run(spark, model, tasks.subList(0, Math.min(cores, tasks.size())), scoring);
-            long start = System.nanoTime();
-            SensitivityAnalysis.run(spark, model, tasks, scoring);
-            return (System.nanoTime() - start) / 1e9;
-        } finally {
-            spark.stop();
-        }
+            return () -> SensitivityAnalysis.run(spark, model, tasks, scoring);
+        });
     }
 }

@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.spark;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -46,24 +47,28 @@ public final class CandidateTraining {
         BatchAssembler assembler = budget.assembler();
         TrainingRecipe recipe = budget.recipe();
         try {
-            return ExecutorWork.tasks(spark, tasks, budget.threadsPerTask(), t -> {
-                OneDnn.enable();
-                long start = System.nanoTime();
-                MobileNetV2 family = new MobileNetV2(t.layout());
-                ComputationGraph net = family.build(family.spec(family.baseWidths(), assembler.shape(),
-                        assembler.numClasses(), recipe.seed()));
-                Trainer trainer = new Trainer(recipe, assembler.numClasses());
-                ComputationGraph trained = trainer.prepare(net, train.value().size());
-                trainer.fit(trained, new InMemoryBatchSource(train.value(), assembler, recipe.batchSize(),
-                        recipe.augmentation(), true, recipe.seed()), null, EpochCheckpoints.NONE);
-                ClassificationMetrics m = Evaluator.evaluate(trained,
-                        InMemoryBatchSource.forEvaluation(validation.value(), assembler, recipe.batchSize()),
-                        assembler.numClasses());
-                return new Result(t.candidate(), m.top1(), m.loss(), (System.nanoTime() - start) / 1e9);
-            });
+            return ExecutorWork.tasks(spark, tasks, budget.threadsPerTask(),
+                    t -> train(t, train.value(), validation.value(), assembler, recipe));
         } finally {
             train.destroy();
             validation.destroy();
         }
+    }
+
+    /** One candidate built, trained and scored in the calling thread (a task's work, or a plain loop's). */
+    public static Result train(Task t, LabeledImages train, LabeledImages validation, BatchAssembler assembler,
+                               TrainingRecipe recipe) throws IOException {
+        OneDnn.enable();
+        long start = System.nanoTime();
+        MobileNetV2 family = new MobileNetV2(t.layout());
+        ComputationGraph net = family.build(family.spec(family.baseWidths(), assembler.shape(), assembler.numClasses(),
+                recipe.seed()));
+        Trainer trainer = new Trainer(recipe, assembler.numClasses());
+        ComputationGraph trained = trainer.prepare(net, train.size());
+        trainer.fit(trained, new InMemoryBatchSource(train, assembler, recipe.batchSize(), recipe.augmentation(), true,
+                recipe.seed()), null, EpochCheckpoints.NONE);
+        ClassificationMetrics m = Evaluator.evaluate(trained,
+                InMemoryBatchSource.forEvaluation(validation, assembler, recipe.batchSize()), assembler.numClasses());
+        return new Result(t.candidate(), m.top1(), m.loss(), (System.nanoTime() - start) / 1e9);
     }
 }
