@@ -12,6 +12,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.search.AnnealingController;
 import org.sparkslim.compression.search.AnnealingState;
@@ -20,9 +21,12 @@ import org.sparkslim.compression.search.Evaluation;
 import org.sparkslim.compression.search.NoFeasibleCandidateException;
 import org.sparkslim.compression.search.TokenSpace;
 import org.sparkslim.jobs.config.ConfigException;
+import org.sparkslim.jobs.onnx.LatencyEstimator;
+import org.sparkslim.jobs.onnx.OnnxLatency;
 import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.settings.AnnealingRoundsSettings;
+import org.sparkslim.jobs.settings.LatencyLimit;
 import org.sparkslim.jobs.tables.LatencyTables;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
 import org.sparkslim.jobs.tables.SearchTrialsTable;
@@ -164,8 +168,22 @@ public final class AnnealingRounds {
         }
     }
 
+    /**
+     * The estimator of a latency-limited search: its table is the one the last saved round had (a
+     * resumed search sees the times the killed one measured), else {@code limit.table()}'s
+     * checkpoint, else empty; units it lacks are timed as {@code limit.timing()} says.
+     */
+    public static LatencyEstimator latencyEstimator(StageContext<?> ctx, LatencyLimit limit, ImageShape shape)
+            throws IOException {
+        LatencyTable seed = savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
+                ? new LatencyTable(OnnxLatency.ENGINE, List.of())
+                : LatencyTables.table(OnnxLatency.ENGINE, LatencyTables.UNITS.read(ctx.spark(), ctx.input(limit.table()))));
+        OnnxLatency timer = new OnnxLatency(limit.timing().warmup(), limit.timing().runs(), limit.timing().threads());
+        return new LatencyEstimator(seed, timer, shape, limit.batch());
+    }
+
     /** The latency table the last saved round had, if the search saved a round with one. */
-    public static Optional<LatencyTable> savedLatencyTable(StageContext<?> ctx, String engine) throws IOException {
+    private static Optional<LatencyTable> savedLatencyTable(StageContext<?> ctx, String engine) throws IOException {
         Optional<Path> latest = latestRound(ctx);
         if (latest.isEmpty() || !ctx.run().fileSystem().exists(new Path(latest.get(), LatencyTables.UNITS.file()))) {
             return Optional.empty();

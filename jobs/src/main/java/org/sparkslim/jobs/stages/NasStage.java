@@ -8,12 +8,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.LabeledImages;
-import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.model.InvertedResidualLayout;
 import org.sparkslim.compression.search.ArchitectureSpace;
 import org.sparkslim.jobs.config.SettingsReader;
-import org.sparkslim.jobs.onnx.LatencyEstimator;
-import org.sparkslim.jobs.onnx.OnnxLatency;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
@@ -89,7 +86,7 @@ public final class NasStage implements Stage<NasStage.Settings>, ReportSection {
         BatchAssembler assembler = s.data().assembler();
         LatencyLimit limit = nas.latency();
         ArchitectureCosts costs = new ArchitectureCosts(space, s.data().shape(), s.data().numClasses(),
-                limit == null ? null : latencyEstimator(ctx, limit));
+                limit == null ? null : AnnealingRounds.latencyEstimator(ctx, limit, s.data().shape()));
         ArchitectureCosts.Cost reference = costs.of(InvertedResidualLayout.MOBILENET_V2);
         long macLimit = (long) Math.floor(nas.macLimit() * reference.macs());
         double millisLimit = limit == null ? Double.NaN : limit.fraction() * reference.millis();
@@ -155,15 +152,6 @@ public final class NasStage implements Stage<NasStage.Settings>, ReportSection {
             LOG.info("the zoo's mobilenetv2 is outside the space ({})", e.getMessage());
             return null;
         }
-    }
-
-    /** An estimator seeded from the last saved round (a resumed search) or from {@code nas.latency-table}. */
-    private static LatencyEstimator latencyEstimator(StageContext<Settings> ctx, LatencyLimit limit) throws Exception {
-        LatencyTable seed = AnnealingRounds.savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
-                ? new LatencyTable(OnnxLatency.ENGINE, List.of())
-                : LatencyTables.table(OnnxLatency.ENGINE, LatencyTables.UNITS.read(ctx.spark(), ctx.input(limit.table()))));
-        OnnxLatency timer = new OnnxLatency(limit.timing().warmup(), limit.timing().runs(), limit.timing().threads());
-        return new LatencyEstimator(seed, timer, ctx.settings().data().shape(), limit.batch());
     }
 
     @Override

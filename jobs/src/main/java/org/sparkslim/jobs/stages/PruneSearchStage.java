@@ -9,15 +9,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
-import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
 import org.sparkslim.compression.search.Constraint;
 import org.sparkslim.compression.search.PruningSpace;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
-import org.sparkslim.jobs.onnx.LatencyEstimator;
-import org.sparkslim.jobs.onnx.OnnxLatency;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.pruning.LatencyBudget;
@@ -36,7 +33,6 @@ import org.sparkslim.jobs.settings.PruneSearchSettings;
 import org.sparkslim.jobs.settings.RestorationSettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
-import org.sparkslim.jobs.tables.LatencyTables;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.PlanFiles;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
@@ -134,13 +130,9 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
             throws Exception {
         Settings s = ctx.settings();
         LatencyLimit limit = s.search().latency();
-        LatencyTable seed = AnnealingRounds.savedLatencyTable(ctx, OnnxLatency.ENGINE).orElse(limit.table().isEmpty()
-                ? new LatencyTable(OnnxLatency.ENGINE, List.of())
-                : LatencyTables.table(OnnxLatency.ENGINE, LatencyTables.UNITS.read(ctx.spark(), ctx.input(limit.table()))));
         ctx.describe("estimating the unpruned model's latency from the latency table");
-        OnnxLatency timer = new OnnxLatency(limit.timing().warmup(), limit.timing().runs(), limit.timing().threads());
-        LatencyBudget budget = new LatencyBudget(net, space,
-                new LatencyEstimator(seed, timer, s.data().shape(), limit.batch()), limit);
+        LatencyBudget budget = new LatencyBudget(net, space, AnnealingRounds.latencyEstimator(ctx, limit, s.data().shape()),
+                limit);
         LOG.info(String.format("the unpruned model: %.3f ms estimated at batch %d; the limit %.3f ms (%d table entries)",
                 budget.denseMillis(), limit.batch(), budget.limitMillis(), budget.table().entries().size()));
         return budget;
