@@ -12,12 +12,15 @@ import org.sparkslim.compression.util.Suggestions;
 
 /**
  * Checks a user's config against the reference: every key must exist there (or sit under one of
- * the free-form sections such as {@code spark.conf}), and every value must have the reference's
- * type. All faults are reported at once, each with its key, where it was set and a suggestion.
+ * the free-form width sections), every value must have the reference's type, and Spark settings and
+ * the master must be ones a config may pass on ({@link AllowedSparkSettings}). All faults are
+ * reported at once, each with its key, where it was set and a suggestion.
  */
 public final class ConfigValidator {
-    /** Sections whose keys are the user's own (Spark settings, width slots). */
-    static final Set<String> FREE_FORM = Set.of("spark.conf", "model.widths", "distill.student-model.widths");
+    /** Spark settings, each checked against {@link AllowedSparkSettings}. */
+    static final String SPARK_CONF = "spark.conf";
+    /** Sections whose keys are the user's own (width slots). */
+    static final Set<String> FREE_FORM = Set.of("model.widths", "distill.student-model.widths");
     /** Fractions whose default is whole ("1.0", which HOCON reads as the integer 1); other integer defaults are counts. */
     static final Set<String> WHOLE_DEFAULT_FRACTIONS = Set.of("model.width-multiplier", "distill.temperature",
             "distill.hint-weight", "train.bn-scale-l1", "distill.student-model.width-multiplier",
@@ -37,6 +40,13 @@ public final class ConfigValidator {
         }
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
+            if (key.startsWith(SPARK_CONF + ".")) {
+                String fault = AllowedSparkSettings.settingFault(key.substring(SPARK_CONF.length() + 1).replace("\"", ""));
+                if (fault != null) {
+                    faults.add("key '" + key + "'" + RunConfig.origin(e.getValue()) + ": " + fault);
+                }
+                continue;
+            }
             if (isFreeForm(key)) {
                 continue;
             }
@@ -49,7 +59,8 @@ public final class ConfigValidator {
                 continue; // a null default ("not set") takes any value; the stage that reads it checks it
             }
             ConfigValue expected = reference.getValue(key);
-            String typeFault = typeFault(key, expected, value);
+            String typeFault = key.equals("spark.master") ? AllowedSparkSettings.masterFault(value.unwrapped().toString())
+                    : typeFault(key, expected, value);
             if (typeFault != null) {
                 faults.add("key '" + key + "'" + RunConfig.origin(value) + ": " + typeFault);
             }

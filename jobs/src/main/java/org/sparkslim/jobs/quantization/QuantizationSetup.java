@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.quantization;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.sparkslim.compression.quant.LayerError;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.QuantizationErrorChart;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.QuantSettings;
@@ -78,10 +80,10 @@ public final class QuantizationSetup {
      * A quantizing stage's report section: each layer's error against the float network, worst first.
      * DL4J runs the fake-quantized network (a float simulation); the int8 model's latency is the export's.
      */
-    public static void reportErrors(Report report, String stage, Path checkpoint) {
+    public static void reportErrors(Report report, String stage, Path checkpoint) throws IOException {
         MarkdownTable errors = new MarkdownTable("layer", "SQNR dB", "cosine");
-        List<QuantizationTables.LayerSqnr> worstFirst = new ArrayList<>(
-                QuantizationTables.LAYER_ERRORS.read(report.spark(), checkpoint));
+        List<QuantizationTables.LayerSqnr> inNetworkOrder = QuantizationTables.LAYER_ERRORS.read(report.spark(), checkpoint);
+        List<QuantizationTables.LayerSqnr> worstFirst = new ArrayList<>(inNetworkOrder);
         worstFirst.sort(Comparator.comparingDouble(QuantizationTables.LayerSqnr::sqnrDb));
         for (QuantizationTables.LayerSqnr e : worstFirst) {
             errors.row(e.layer(), Report.decimal(e.sqnrDb(), 1), Report.decimal(e.cosine(), 5));
@@ -89,6 +91,8 @@ public final class QuantizationSetup {
         report.heading("Quantization error per layer (`" + stage + "`, worst first)")
                 .paragraph("The DL4J latency of `" + stage + "` in the metrics is the fake-quantized network, a float "
                         + "simulation of the int8 model; the int8 model's own latency is in the ONNX exports.")
+                .image(stage + "-quantization-error.png", "quantization error per layer",
+                        QuantizationErrorChart.png(inNetworkOrder))
                 .table(errors);
     }
 

@@ -3,9 +3,7 @@ package org.sparkslim.jobs.report;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
@@ -20,9 +18,7 @@ public final class SearchCharts {
     }
 
     public static byte[] trajectory(List<Trial> trials) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(480).title("Search trajectory")
-                .xAxisTitle("candidate (in the order evaluated)").yAxisTitle("reward (val top-1, %)").build();
+        XYChart chart = ChartImages.xy("Search trajectory", "candidate (in the order evaluated)", "reward (val top-1, %)");
         List<Double> x = new ArrayList<>();
         List<Double> reward = new ArrayList<>();
         List<Double> acceptedX = new ArrayList<>();
@@ -45,14 +41,13 @@ public final class SearchCharts {
             chart.addSeries("accepted", acceptedX, accepted).setMarker(SeriesMarkers.DIAMOND);
         }
         chart.addSeries("best so far", x, best).setMarker(SeriesMarkers.NONE);
-        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        return ChartImages.png(chart);
     }
 
     public static byte[] front(List<Trial> trials) throws IOException {
-        System.setProperty("java.awt.headless", "true");
         boolean latency = trials.stream().noneMatch(t -> Double.isNaN(t.latencyMs()));
-        XYChart chart = new XYChartBuilder().width(900).height(480).title("Every candidate")
-                .xAxisTitle(latency ? "estimated latency (ms)" : "MACs removed (%)").yAxisTitle("val top-1 (%)").build();
+        XYChart chart = ChartImages.xy("Every candidate", latency ? "estimated latency (ms)" : "MACs removed (%)",
+                "val top-1 (%)");
         List<Double> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
         for (Trial t : trials) {
@@ -60,6 +55,6 @@ public final class SearchCharts {
             y.add(100 * t.top1());
         }
         chart.addSeries("candidates", x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        return ChartImages.png(chart);
     }
 }

@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.sparkslim.jobs.tables.SensitivityTable;
 
@@ -20,9 +18,8 @@ public final class SensitivityChart {
     }
 
     public static byte[] png(List<SensitivityTable.Point> points) throws IOException {
-        System.setProperty("java.awt.headless", "true");
-        XYChart chart = new XYChartBuilder().width(900).height(560).title("Sensitivity: val top-1 with one group pruned")
-                .xAxisTitle("fraction of the group's channels removed").yAxisTitle("val top-1 (%)").build();
+        XYChart chart = ChartImages.xy(560, "Sensitivity: val top-1 with one group pruned",
+                "fraction of the group's channels removed", "val top-1 (%)");
         chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0);
         Map<String, TreeMap<Double, Double>> curves = new TreeMap<>();
@@ -43,6 +40,6 @@ public final class SensitivityChart {
             y.addAll(e.getValue().values());
             chart.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
         }
-        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        return ChartImages.png(chart);
     }
 }

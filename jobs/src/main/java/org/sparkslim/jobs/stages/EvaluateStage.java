@@ -1,9 +1,11 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -18,6 +20,7 @@ import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.ModelCharts;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
@@ -142,18 +145,37 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         List<MetricsTable.Metrics> metrics = MetricsTable.TABLE.read(report.spark(), checkpoint);
-        report.heading("Metrics").table(metricsTable(metrics));
+        report.heading("Metrics").table(metricsTable(metrics))
+                .image(stage + "-top1-macs.png", "top-1 against MACs", ModelCharts.top1AgainstMacs(metrics))
+                .image(stage + "-top1-latency.png", "top-1 against latency", ModelCharts.top1AgainstLatency(metrics));
         if (metrics.size() > 1) {
             MetricsTable.Metrics base = metrics.get(0);
             report.heading("Compared with `" + base.stage() + "/" + base.model() + "`").table(relativeTable(metrics));
         }
-        MarkdownTable perClass = new MarkdownTable("stage", "model", "class", "examples", "accuracy %");
-        for (EvaluationTables.ClassAccuracy c : EvaluationTables.perClass(report.spark(), checkpoint)) {
-            perClass.row(c.stage(), c.model(), c.label(), c.examples(), Report.percent(c.accuracy()));
+        report.heading("Per-class accuracy %").table(perClassTable(metrics,
+                EvaluationTables.perClass(report.spark(), checkpoint)));
+    }
+
+    /** A row per class, a column per model: where compression cost accuracy reads across a row. */
+    static MarkdownTable perClassTable(List<MetricsTable.Metrics> metrics, List<EvaluationTables.ClassAccuracy> classes) {
+        List<String> columns = new ArrayList<>(List.of("class", "examples"));
+        metrics.forEach(m -> columns.add(m.stage() + "/" + m.model()));
+        Map<Integer, Map<String, EvaluationTables.ClassAccuracy>> byClass = new TreeMap<>();
+        for (EvaluationTables.ClassAccuracy c : classes) {
+            byClass.computeIfAbsent(c.label(), l -> new HashMap<>()).put(c.stage() + "/" + c.model(), c);
         }
-        report.heading("Per-class accuracy").table(perClass);
+        MarkdownTable table = new MarkdownTable(columns.toArray(String[]::new));
+        byClass.forEach((label, models) -> {
+            List<Object> row = new ArrayList<>(List.of(label, models.values().iterator().next().examples()));
+            for (String model : columns.subList(2, columns.size())) {
+                EvaluationTables.ClassAccuracy c = models.get(model);
+                row.add(c == null ? "" : Report.percent(c.accuracy()));
+            }
+            table.row(row.toArray());
+        });
+        return table;
     }
 
     /** The metrics table, as in the report and at the end of a run. */

@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.sparkslim.jobs.pipeline.RunDirectory;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
+import org.sparkslim.jobs.report.ModelCharts;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
@@ -298,7 +300,7 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
      * float export (the model the others were compressed from, in the usual pipeline).
      */
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         List<ExportsTable.Export> exports = ExportsTable.TABLE.read(report.spark(), checkpoint);
         ExportsTable.Export base = exports.stream().filter(ExportsTable.Export::isFloat).findFirst().orElse(exports.get(0));
         MarkdownTable table = new MarkdownTable("file", "format", "bytes", "size vs " + base.file(),
@@ -312,5 +314,9 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
                     top1, Report.latency(e.latencyMs()), Report.latencyRatios(e.latencyMs(), base.latencyMs()));
         }
         report.heading("ONNX exports (`" + stage + "`)").table(table);
+        byte[] chart = ModelCharts.exportsTop1AgainstLatency(exports);
+        if (chart != null) {
+            report.image(stage + "-top1-latency.png", "test top-1 against ONNX Runtime latency", chart);
+        }
     }
 }

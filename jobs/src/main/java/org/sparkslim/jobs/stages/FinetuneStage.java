@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
@@ -64,7 +65,7 @@ public final class FinetuneStage implements Stage<FinetuneStage.Settings>, Repor
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         ModelTraining.reportHistory(report, stage, checkpoint);
     }
 }

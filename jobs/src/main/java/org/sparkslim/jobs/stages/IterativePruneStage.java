@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -156,7 +157,7 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         MarkdownTable steps = new MarkdownTable("step", "scheduled MAC reduction %", "achieved %", "MACs", "val top-1 %");
         for (StepsTable.Step st : StepsTable.TABLE.read(report.spark(), checkpoint)) {
             steps.row(st.step(), Report.percent(st.targetReduction()), Report.percent(st.achievedReduction()), st.macs(),

@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -97,7 +98,7 @@ public final class PtqStage implements Stage<PtqStage.Settings>, ReportSection {
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         QuantizationSetup.reportErrors(report, stage, checkpoint);
     }
 }

@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -117,7 +118,7 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         QuantizationSetup.reportErrors(report, stage, checkpoint);
         ModelTraining.reportHistory(report, stage, checkpoint);
     }

@@ -8,16 +8,18 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
 import org.sparkslim.jobs.pipeline.StageContext;
+import org.sparkslim.jobs.report.HtmlPage;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 
 /**
- * The run's Markdown report: a section from each stage listed before it that has one
- * ({@link ReportSection}), the scores of the run's models first.
+ * The run's report, in Markdown and as a web page with the same content: a section from each stage
+ * listed before it that has one ({@link ReportSection}), the scores of the run's models first.
  */
 public final class ReportStage implements Stage<ReportStage.Settings> {
     private static final Logger LOG = LoggerFactory.getLogger(ReportStage.class);
     public static final String REPORT = "report.md";
+    public static final String PAGE = "report.html";
 
     /** @param stages the stages listed before the report, whose checkpoints it shows */
     public record Settings(String title, String family, long seed, List<String> stages) {
@@ -30,7 +32,7 @@ public final class ReportStage implements Stage<ReportStage.Settings> {
 
     @Override
     public String description() {
-        return "Markdown summary of the run: each earlier stage's section";
+        return "summary of the run (report.md, report.html): each earlier stage's section";
     }
 
     @Override
@@ -48,7 +50,7 @@ public final class ReportStage implements Stage<ReportStage.Settings> {
 
     @Override
     public List<String> outputs(Settings settings) {
-        return List.of(REPORT); // and the images sections add (e.g. sensitivity.png)
+        return List.of(REPORT, PAGE); // and the images sections add (e.g. sensitivity.png)
     }
 
     @Override
@@ -72,6 +74,7 @@ public final class ReportStage implements Stage<ReportStage.Settings> {
             }
         }
         ctx.run().writeText(ctx.output(REPORT), report.markdown());
+        ctx.run().writeText(ctx.output(PAGE), HtmlPage.render(s.title(), report.markdown()));
         LOG.info("report written with the sections of {} and {}", leading, rest);
     }
 }

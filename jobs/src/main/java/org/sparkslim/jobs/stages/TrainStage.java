@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.stages;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
@@ -80,7 +81,7 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
     }
 
     @Override
-    public void report(Report report, String stage, Path checkpoint) {
+    public void report(Report report, String stage, Path checkpoint) throws IOException {
         ModelTraining.reportHistory(report, stage, checkpoint);
     }
 }

@@ -1,6 +1,5 @@
 package org.sparkslim.jobs.training;
 
-import org.sparkslim.compression.train.TrainingDivergedException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,11 +22,13 @@ import org.sparkslim.compression.runtime.OneDnn;
 import org.sparkslim.compression.train.EpochCheckpoints;
 import org.sparkslim.compression.train.EpochSummary;
 import org.sparkslim.compression.train.Trainer;
+import org.sparkslim.compression.train.TrainingDivergedException;
 import org.sparkslim.compression.train.TrainingRecipe;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.MarkdownTable;
 import org.sparkslim.jobs.report.Report;
+import org.sparkslim.jobs.report.TrainingChart;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.DistillSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
@@ -237,15 +238,17 @@ public final class ModelTraining {
     }
 
     /** A training stage's report section: its history, epoch by epoch. */
-    public static void reportHistory(Report report, String stage, Path checkpoint) {
+    public static void reportHistory(Report report, String stage, Path checkpoint) throws IOException {
         MarkdownTable table = new MarkdownTable("epoch", "train loss", "learning rate", "images/s", "seconds",
                 "val top-1 %", "val loss");
-        for (EpochSummary e : HistoryTable.TABLE.read(report.spark(), checkpoint)) {
+        List<EpochSummary> history = HistoryTable.TABLE.read(report.spark(), checkpoint);
+        for (EpochSummary e : history) {
             table.row(e.epoch(), Report.decimal(e.trainLoss(), 4), Report.decimal(e.learningRate(), 5),
                     Report.decimal(e.imagesPerSecond(), 0), Report.decimal(e.seconds(), 1),
                     Double.isNaN(e.validationTop1()) ? "" : Report.percent(e.validationTop1()),
                     Double.isNaN(e.validationLoss()) ? "" : Report.decimal(e.validationLoss(), 4));
         }
-        report.heading("Training history of `" + stage + "`").table(table);
+        report.heading("Training history of `" + stage + "`").table(table).image(stage + "-training.png",
+                "training curves of " + stage, TrainingChart.png("Training of " + stage, history));
     }
 }

@@ -76,9 +76,42 @@ class RunConfigTest {
     }
 
     @Test
-    void freeFormSectionsTakeAnyKey() {
+    void freeFormSectionsTakeTheirOwnKeys() {
         Config c = RunConfig.load(List.of(), List.of("model.widths.stage1=8", "spark.conf.\"spark.executor.memory\"=4g"));
         assertEquals(8, c.getInt("model.widths.stage1"));
+    }
+
+    /** No config value may make the job load a class, add code or run a command. */
+    @Test
+    void sparkSettingsThatCouldLoadCodeOrRunCommandsAreRejectedByName() throws IOException {
+        Path file = write(String.join("\n", "spark.conf {",
+                "  \"spark.extraListeners\" = com.example.Listener",
+                "  \"spark.executor.extraJavaOptions\" = \"-XX:OnOutOfMemoryError=/bin/sh\"",
+                "  \"spark.executorEnv.LD_PRELOAD\" = /tmp/x.so",
+                "  \"spark.jars\" = /tmp/x.jar",
+                "  \"spark.hadoop.fs.hdfs.impl\" = com.example.Fs",
+                "  \"spark.executor.memroy\" = 4g",
+                "}", "spark.master = \"local-cluster[2,1,1024]\"", ""));
+        ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(file, List.of()));
+        for (String name : List.of("spark.extraListeners", "spark.executor.extraJavaOptions",
+                "spark.executorEnv.LD_PRELOAD", "spark.jars", "spark.hadoop.fs.hdfs.impl")) {
+            assertTrue(e.getMessage().contains("Spark setting \"" + name + "\" is not one a config may pass on"),
+                    e.getMessage());
+        }
+        assertTrue(e.getMessage().contains("did you mean 'spark.executor.memory'"), e.getMessage());
+        assertTrue(e.getMessage().contains("run.conf: 3"), "each fault says where it was set: " + e.getMessage());
+        assertTrue(e.getMessage().contains("key 'spark.master'") && e.getMessage().contains("not a Spark master"),
+                e.getMessage());
+        assertThrows(ConfigException.class,
+                () -> RunConfig.load(List.of(), List.of("spark.conf.\"spark.plugins\"=com.example.Plugin")));
+
+        for (String master : List.of("local", "local[2]", "local[*]", "local[4,2]", "yarn", "spark://m1:7077,m2:7077",
+                "k8s://https://10.0.0.1:6443")) {
+            assertEquals(master, RunConfig.load(List.of(), List.of("spark.master=\"" + master + "\"")).getString("spark.master"));
+        }
+        Config c = RunConfig.load(List.of(), List.of("spark.conf.\"spark.executorEnv.OMP_NUM_THREADS\"=1",
+                "spark.conf.\"spark.dynamicAllocation.maxExecutors\"=8"));
+        assertEquals(8, c.getInt("spark.conf.\"spark.dynamicAllocation.maxExecutors\""));
     }
 
     @Test
