@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Submits a SparkSlim run to Hadoop/YARN with spark-submit (client mode: the driver trains, so it
-# runs where you launch it; executors do the parallel work). Needs SPARK_HOME (Spark 3.5, Scala 2.12)
-# and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing or
+# Submits a SparkSlim run to Hadoop/YARN with spark-submit. The driver trains and the executors do
+# the parallel work; in client mode (the default) the driver runs where you launch it, in cluster
+# mode in a YARN container (the script then waits for the run and exits with its status). Needs
+# SPARK_HOME (Spark 3.5, Scala 2.12) and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing or
 # older than the sources.
 #
 #   submit-scripts/spark-submit-yarn.sh CONF [CONF ...] [--set key=value ...] [--from STAGE]
@@ -9,9 +10,11 @@
 # Later files override earlier ones: conf/fashion-mnist-full.conf conf/yarn.conf runs the full recipe
 # with the usual cluster overrides.
 #
-# Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_EXECUTORS (4),
-# SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_QUEUE (default),
-# SPARKSLIM_MASTER (yarn; e.g. local[2] to try the application jar under spark-submit on one machine).
+# Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_DRIVER_OFFHEAP (8g), SPARKSLIM_EXECUTORS
+# (4), SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_EXECUTOR_OFFHEAP (4g),
+# SPARKSLIM_QUEUE (default),
+# SPARKSLIM_MASTER (yarn; e.g. local[2] to try the application jar under spark-submit on one machine),
+# SPARKSLIM_DEPLOY_MODE (client or cluster).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,21 +29,58 @@ if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/lib-compression" "$roo
   (cd "$root" && mvn -B -q -ntp install -DskipTests -Pyarn -pl jobs -am) >&2
 fi
 
-conf="$1"
-shift
+confs=()
+while [ $# -gt 0 ] && [[ "$1" != --* ]]; do
+  confs+=("$1")
+  shift
+done
+[ ${#confs[@]} -ge 1 ] || { echo "usage: $0 CONF [CONF ...] [--set key=value ...] [--from STAGE]" >&2; exit 2; }
+deploy_mode="${SPARKSLIM_DEPLOY_MODE:-client}"
+ship=()
+run_confs=("${confs[@]}")
+if [ "$deploy_mode" = cluster ]; then
+  # the driver starts in a container's working directory: the configs travel with it
+  ship=(--files "$(IFS=,; echo "${confs[*]}")")
+  run_confs=()
+  for c in "${confs[@]}"; do run_confs+=("$(basename "$c")"); done
+fi
 # shellcheck source=submit-scripts/jvm-flags.sh
 source "$root/submit-scripts/jvm-flags.sh"
-java_opts="${SPARKSLIM_JVM_FLAGS[*]} ${SPARKSLIM_MEMORY_FLAGS[*]}"
+
+# ND4J keeps tensors off the Java heap, where YARN counts them against the container: each JVM's
+# container is its heap plus an overhead that holds ND4J's limit (the *_OFFHEAP size) and the JVM's
+# own non-heap memory, and ND4J is told both limits, so it frees memory before YARN kills the container.
+megabytes() {
+  case "$1" in
+    *[gG]) echo $(( ${1%[gG]} * 1024 )) ;;
+    *[mM]) echo "${1%[mM]}" ;;
+    *) echo "sparkslim: memory sizes end in g or m, got '$1'" >&2; exit 2 ;;
+  esac
+}
+driver_heap=$(megabytes "${SPARKSLIM_DRIVER_MEMORY:-8g}")
+driver_offheap=$(megabytes "${SPARKSLIM_DRIVER_OFFHEAP:-8g}")
+executor_heap=$(megabytes "${SPARKSLIM_EXECUTOR_MEMORY:-6g}")
+executor_offheap=$(megabytes "${SPARKSLIM_EXECUTOR_OFFHEAP:-4g}")
+driver_overhead=$(( driver_offheap + driver_heap / 10 + 384 ))
+executor_overhead=$(( executor_offheap + executor_heap / 10 + 384 ))
+nd4j_limits() { # heap MB, off-heap MB, overhead MB
+  echo "-Dorg.bytedeco.javacpp.maxbytes=$2m -Dorg.bytedeco.javacpp.maxphysicalbytes=$(( $1 + $3 ))m"
+}
+driver_opts="${SPARKSLIM_JVM_FLAGS[*]} $(nd4j_limits "$driver_heap" "$driver_offheap" "$driver_overhead")"
+executor_opts="${SPARKSLIM_JVM_FLAGS[*]} $(nd4j_limits "$executor_heap" "$executor_offheap" "$executor_overhead")"
 
 exec "$SPARK_HOME/bin/spark-submit" \
-  --master "${SPARKSLIM_MASTER:-yarn}" --deploy-mode client \
-  --name "sparkslim $(basename "$conf" .conf)" \
+  --master "${SPARKSLIM_MASTER:-yarn}" --deploy-mode "$deploy_mode" \
+  --name "sparkslim $(basename "${confs[0]}" .conf)" \
   --queue "${SPARKSLIM_QUEUE:-default}" \
-  --driver-memory "${SPARKSLIM_DRIVER_MEMORY:-8g}" \
+  --driver-memory "${driver_heap}m" \
   --num-executors "${SPARKSLIM_EXECUTORS:-4}" \
   --executor-cores "${SPARKSLIM_EXECUTOR_CORES:-2}" \
-  --executor-memory "${SPARKSLIM_EXECUTOR_MEMORY:-6g}" \
-  --conf "spark.driver.extraJavaOptions=$java_opts" \
-  --conf "spark.executor.extraJavaOptions=$java_opts" \
+  --executor-memory "${executor_heap}m" \
+  --conf "spark.driver.memoryOverhead=${driver_overhead}m" \
+  --conf "spark.executor.memoryOverhead=${executor_overhead}m" \
+  --conf "spark.driver.extraJavaOptions=$driver_opts" \
+  --conf "spark.executor.extraJavaOptions=$executor_opts" \
+  "${ship[@]}" \
   --class org.sparkslim.jobs.cli.SparkSlim \
-  "$jar" run "$conf" "$@"
+  "$jar" run "${run_confs[@]}" "$@"

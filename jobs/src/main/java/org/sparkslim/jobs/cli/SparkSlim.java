@@ -16,7 +16,12 @@ public final class SparkSlim implements Runnable {
     boolean verbose;
 
     public static void main(String[] args) {
-        System.exit(execute(args));
+        int code = execute(args);
+        // A driver in a YARN container (cluster mode) succeeds only by returning from main: an exit,
+        // even with 0, reads to the application master as an early failure.
+        if (code != 0 || !"cluster".equals(System.getProperty("spark.submit.deployMode"))) {
+            System.exit(code);
+        }
     }
 
     /** Runs the command line and returns its exit code (for tests and embedding). */

@@ -1,5 +1,7 @@
 package org.sparkslim.compression.runtime;
 
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOps;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
@@ -15,10 +17,19 @@ public final class NativeThreads {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+        nativeOps().setOmpNumThreads(threads);
     }
 
     public static int forCurrentThread() {
-        return NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+        return nativeOps().ompGetMaxThreads();
+    }
+
+    /**
+     * The native ops, after ND4J's backend has loaded: the holder reads its library's name from the
+     * backend's properties, which are empty in a fresh JVM (a cluster's executor) until the backend loads.
+     */
+    private static NativeOps nativeOps() {
+        Nd4j.getBackend();
+        return NativeOpsHolder.getInstance().getDeviceNativeOps();
     }
 }
