@@ -146,7 +146,8 @@ class YarnClusterTest {
         Submission again = submit("client", runDir, "client");
         assertEquals(0, again.code(), again.output());
         for (String stage : STAGES) {
-            assertTrue(again.output().contains(stage + ": checkpoint is up to date, skipped"), stage + ": " + again.output());
+            assertTrue(again.output().contains(stage + ": checkpoint is up to date, skipped"),
+                    stage + ": " + again.output());
         }
         assertEquals(written, successTimes(runDir), "no checkpoint was written again");
     }
@@ -161,7 +162,8 @@ class YarnClusterTest {
     void aKilledDriverAndALostExecutorEndWithTheUninterruptedRunsResults() throws Exception {
         String faults = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-faults";
         Started killed = start("client", faults, "killed-driver");
-        awaitOrEnd(killed, () -> hdfs.getFileSystem().globStatus(hdfsPath(faults + "/.resume/train/*/*/epoch-1.state")).length > 0);
+        String firstEpoch = faults + "/.resume/train/*/*/epoch-1.state";
+        awaitOrEnd(killed, () -> hdfs.getFileSystem().globStatus(hdfsPath(firstEpoch)).length > 0);
         assertTrue(killed.process().isAlive(), "the driver was still training: " + Files.readString(killed.log()));
         killed.process().destroyForcibly().waitFor();
         assertFalse(exists(faults + "/train/_SUCCESS"), "nothing of train was committed");
@@ -320,9 +322,11 @@ class YarnClusterTest {
                 "delim=$'\\n'",
                 "started=false",
                 "while IFS= read -d \"$delim\" -r arg; do",
-                "  if $started; then cmd+=(\"$arg\"); elif [ -z \"$arg\" ]; then delim=''; started=true; else echo \"$arg\"; fi",
-                "done < <(\"" + java + "\" -Xmx128m -cp \"" + jars
-                        + "/*\" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit \"$@\"; printf '%d\\0' $?)",
+                "  if $started; then cmd+=(\"$arg\")",
+                "  elif [ -z \"$arg\" ]; then delim=''; started=true",
+                "  else echo \"$arg\"; fi",
+                "done < <(\"" + java + "\" -Xmx128m -cp \"" + jars + "/*\" org.apache.spark.launcher.Main"
+                        + " org.apache.spark.deploy.SparkSubmit \"$@\"; printf '%d\\0' $?)",
                 "code=${cmd[${#cmd[@]}-1]}",
                 "[ \"$code\" = 0 ] || exit \"$code\"",
                 "exec \"${cmd[@]:0:${#cmd[@]}-1}\"", ""));

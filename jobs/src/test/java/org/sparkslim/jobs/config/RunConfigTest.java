@@ -107,11 +107,12 @@ class RunConfigTest {
 
         for (String master : List.of("local", "local[2]", "local[*]", "local[4,2]", "yarn", "spark://m1:7077,m2:7077",
                 "k8s://https://10.0.0.1:6443")) {
-            assertEquals(master, RunConfig.load(List.of(), List.of("spark.master=\"" + master + "\"")).getString("spark.master"));
+            Config c = RunConfig.load(List.of(), List.of("spark.master=\"" + master + "\""));
+            assertEquals(master, c.getString("spark.master"));
         }
-        Config c = RunConfig.load(List.of(), List.of("spark.conf.\"spark.executorEnv.OMP_NUM_THREADS\"=1",
+        Config allowed = RunConfig.load(List.of(), List.of("spark.conf.\"spark.executorEnv.OMP_NUM_THREADS\"=1",
                 "spark.conf.\"spark.dynamicAllocation.maxExecutors\"=8"));
-        assertEquals(8, c.getInt("spark.conf.\"spark.dynamicAllocation.maxExecutors\""));
+        assertEquals(8, allowed.getInt("spark.conf.\"spark.dynamicAllocation.maxExecutors\""));
     }
 
     @Test
