@@ -154,8 +154,9 @@ class YarnClusterTest {
 
     /**
      * The same run in another directory: its driver (client mode, the launcher's own process) killed
-     * once the first epoch's state is on HDFS, then the next submission, whose executor is killed as
-     * evaluation starts. It resumes training and ends with the uninterrupted run's model and metrics.
+     * once the first epoch's state is on HDFS, then the next submission, whose executor is killed in
+     * the middle of a task of evaluation. It resumes training, Spark runs the lost work again, and
+     * the run ends with the uninterrupted run's model and metrics.
      */
     @Test
     @Order(3)
@@ -171,16 +172,23 @@ class YarnClusterTest {
         Started resumed = start("client", faults, "resumed");
         awaitOrEnd(resumed, () -> Files.readString(resumed.log()).contains("evaluate: running"));
         String application = applicationId(Files.readString(resumed.log()));
+        Path busy = null;
+        while (busy == null && resumed.process().isAlive()) {
+            busy = executorRunningALongTask(application);
+        }
+        assertTrue(busy != null, "an executor was scoring when the run ended: " + Files.readString(resumed.log()));
+        String container = busy.getParent().getFileName().toString(); // its log directory is named after it
         ProcessHandle executor = ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
-                .filter(c -> c.contains("CoarseGrainedExecutorBackend") && c.contains(application)).isPresent())
-                .findFirst().orElseThrow(() -> new AssertionError("no executor of " + application));
+                .filter(c -> c.contains("CoarseGrainedExecutorBackend") && c.contains(container)).isPresent())
+                .findFirst().orElseThrow(() -> new AssertionError("no executor process of " + container));
         executor.destroyForcibly();
         assertTrue(resumed.process().waitFor(15, TimeUnit.MINUTES), "the resumed submission ended");
         String log = Files.readString(resumed.log());
         assertEquals(0, resumed.process().exitValue(), log);
         assertTrue(log.contains("is no longer running"), "the killed driver's lock is taken over: " + log);
         assertTrue(log.contains("resuming after epoch 1/3"), log);
-        assertTrue(log.contains("Lost executor"), "Spark saw the executor go: " + log);
+        assertTrue(log.contains("Lost executor") && log.contains("ExecutorLostFailure"),
+                "Spark saw the executor go in the middle of a task, and ran the task again: " + log);
 
         SparkSession spark = TestPipeline.localSpark("yarn-faults-check");
         try {
@@ -191,6 +199,35 @@ class YarnClusterTest {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * The log (stderr) of an executor container of {@code application} that has been running the same
+     * task for the last 300 ms (a scoring task, not one of the short reads around it), or null.
+     */
+    private static Path executorRunningALongTask(String application) throws Exception {
+        Map<Path, String> running = runningTasks(application);
+        Thread.sleep(300);
+        Map<Path, String> still = runningTasks(application);
+        return running.entrySet().stream().filter(e -> e.getValue().equals(still.get(e.getKey()))).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+    }
+
+    /** Each executor container log of {@code application} whose last task line says it is running one: that line. */
+    private static Map<Path, String> runningTasks(String application) throws IOException {
+        String containers = "container_" + application.substring("application_".length());
+        Map<Path, String> running = new HashMap<>();
+        try (Stream<Path> files = Files.walk(yarn.getTestWorkDir().toPath())) {
+            for (Path log : files.filter(f -> f.getFileName().toString().equals("stderr")
+                    && f.getParent().getFileName().toString().startsWith(containers)).toList()) {
+                List<String> tasks = Files.readAllLines(log).stream()
+                        .filter(l -> l.contains("Executor: Running task") || l.contains("Executor: Finished task")).toList();
+                if (!tasks.isEmpty() && tasks.get(tasks.size() - 1).contains("Running task")) {
+                    running.put(log, tasks.get(tasks.size() - 1));
+                }
+            }
+        }
+        return running;
     }
 
     private static List<Row> table(SparkSession spark, String path, String columns) {
@@ -232,7 +269,7 @@ class YarnClusterTest {
         Path conf = Files.writeString(dir.resolve(name + ".conf"), String.join("\n",
                 "pipeline.stages = [" + String.join(", ", STAGES) + "]",
                 "run.dir = \"" + run + "\"",
-                "data.limit { train = 3000, val = 200, test = 2000 }", "data.partitions = 2",
+                "data.limit { train = 3000, val = 200, test = 10000 }", "data.partitions = 2",
                 "model { family = vgg, width-multiplier = 0.25 }", "train.epochs = 3",
                 "evaluate { write-predictions = false, latency { batch-sizes = [1], warmup = 1, runs = 3 } }",
                 // the minicluster runs no web proxy for the UI's filter to point at
