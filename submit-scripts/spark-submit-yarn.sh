@@ -2,19 +2,18 @@
 # Submits a SparkSlim run to Hadoop/YARN with spark-submit. The driver trains and the executors do
 # the parallel work; in client mode (the default) the driver runs where you launch it, in cluster
 # mode in a YARN container (the script then waits for the run and exits with its status). Needs
-# SPARK_HOME (Spark 3.5, Scala 2.12) and HADOOP_CONF_DIR. Builds the application jar (Spark and Hadoop left out) when it is missing or
-# older than the sources.
+# SPARK_HOME (Spark 3.5, Scala 2.12) and HADOOP_CONF_DIR. Builds the application jar (Spark and
+# Hadoop left out) when it is missing or older than the sources.
 #
 #   submit-scripts/spark-submit-yarn.sh CONF [CONF ...] [--set key=value ...] [--from STAGE]
 #
 # Later files override earlier ones: conf/fashion-mnist-full.conf conf/yarn.conf runs the full recipe
 # with the usual cluster overrides.
 #
-# Environment: SPARKSLIM_DRIVER_MEMORY (default 8g), SPARKSLIM_DRIVER_OFFHEAP (8g), SPARKSLIM_EXECUTORS
-# (4), SPARKSLIM_EXECUTOR_CORES (2), SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_EXECUTOR_OFFHEAP (4g),
-# SPARKSLIM_QUEUE (default),
-# SPARKSLIM_MASTER (yarn; e.g. local[2] to try the application jar under spark-submit on one machine),
-# SPARKSLIM_DEPLOY_MODE (client or cluster).
+# Environment: SPARKSLIM_DEPLOY_MODE (client or cluster), SPARKSLIM_DRIVER_MEMORY (default 8g),
+# SPARKSLIM_DRIVER_OFFHEAP (8g), SPARKSLIM_EXECUTORS (4), SPARKSLIM_EXECUTOR_CORES (2),
+# SPARKSLIM_EXECUTOR_MEMORY (6g), SPARKSLIM_EXECUTOR_OFFHEAP (4g), SPARKSLIM_QUEUE (default),
+# SPARKSLIM_MASTER (yarn; e.g. local[2] to try the application jar under spark-submit on one machine).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
