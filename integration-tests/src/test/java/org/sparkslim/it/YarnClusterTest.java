@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The run directory is on HDFS; the driver runs in a YARN container (cluster mode) and on this
  * machine (client mode); executors get their JVM flags from the launcher script alone.
  */
+@Tag("cluster")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class YarnClusterTest {
     static final Path SCRIPT = Path.of("..", "submit-scripts", "spark-submit-yarn.sh").toAbsolutePath().normalize();
