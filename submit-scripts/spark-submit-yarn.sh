@@ -68,6 +68,9 @@ nd4j_limits() { # heap MB, off-heap MB, overhead MB
 driver_opts="${SPARKSLIM_JVM_FLAGS[*]} $(nd4j_limits "$driver_heap" "$driver_offheap" "$driver_overhead")"
 executor_opts="${SPARKSLIM_JVM_FLAGS[*]} $(nd4j_limits "$executor_heap" "$executor_offheap" "$executor_overhead")"
 
+# A JVM whose ND4J failed to load keeps failing (a failed static initializer stays failed), and Spark
+# does not count that error as fatal: without exclusion every retry of the task lands on the same
+# executor. With it, retries go to other executors, and an executor that keeps failing is replaced.
 exec "$SPARK_HOME/bin/spark-submit" \
   --master "${SPARKSLIM_MASTER:-yarn}" --deploy-mode "$deploy_mode" \
   --name "sparkslim $(basename "${confs[0]}" .conf)" \
@@ -80,6 +83,8 @@ exec "$SPARK_HOME/bin/spark-submit" \
   --conf "spark.executor.memoryOverhead=${executor_overhead}m" \
   --conf "spark.driver.extraJavaOptions=$driver_opts" \
   --conf "spark.executor.extraJavaOptions=$executor_opts" \
+  --conf spark.excludeOnFailure.enabled=true \
+  --conf spark.excludeOnFailure.killExcludedExecutors=true \
   "${ship[@]}" \
   --class org.sparkslim.jobs.cli.SparkSlim \
   "$jar" run "${run_confs[@]}" "$@"
