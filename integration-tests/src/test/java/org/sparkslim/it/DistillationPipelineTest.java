@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.MethodOrderer;
@@ -13,17 +14,22 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.data.Normalization;
+import org.sparkslim.compression.distill.FeatureTarget;
 import org.sparkslim.compression.distill.SoftLabelDistillation;
 import org.sparkslim.compression.distill.TeacherLogits;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.spark.SparkBatchSource;
+import org.sparkslim.jobs.tables.SoftLabelsTable;
 
 /**
  * The distill stage trains a student of another family against a teacher's soft labels, an L2 loss
@@ -119,8 +125,54 @@ class DistillationPipelineTest {
                 + "images"), otherSplit.getMessage());
     }
 
+    /** Offline with an L2 and an FSP loss: their teacher targets stored beside the logits. */
+    static final List<String> OFFLINE_FEATURES = List.of("pipeline.stages=[prepare-data, train, soft-labels, distill]",
+            "train.augmentation.padding=0", "train.augmentation.flip-probability=0", "distill.mode=offline", L2, FSP,
+            "soft-labels.activations=[conv6.bn]", "soft-labels.fsp=[{from = conv5.bn, to = conv6.bn}]");
+
     @Test
     @Order(4)
+    void offlineDistillationLearnsFromStoredFeatureTargets() throws Exception {
+        assertEquals(List.of("soft-labels", "distill"), TestPipeline.ran(it.run(OFFLINE_FEATURES)));
+        List<Row> manifest = it.table("soft-labels", "feature-targets.parquet").orderBy("position").collectAsList();
+        assertEquals(List.of("activation of conv6.bn", "FSP of conv5.bn -> conv6.bn"),
+                manifest.stream().map(r -> r.<String>getAs("key")).toList());
+
+        // the stored targets are the teacher's own, in the manifest's order and sizes
+        List<Row> rows = it.table("prepare-data", "train.parquet")
+                .join(it.table("soft-labels", "soft-labels.parquet"), "id").orderBy("id").limit(4).collectAsList();
+        BatchAssembler assembler = new BatchAssembler(new ImageShape(1, 28, 28), 10, Normalization.FASHION_MNIST);
+        TeacherLogits teacher = new TeacherLogits(it.model("train")).tapping(List.of("conv5.bn", "conv6.bn"));
+        Map<String, INDArray> activations = teacher.activations(
+                assembler.features(rows.stream().map(r -> (byte[]) r.getAs("image")).toList()));
+        List<FeatureTarget> targets = List.of(new FeatureTarget.Activation("conv6.bn"),
+                new FeatureTarget.FspMatrices("conv5.bn", "conv6.bn"));
+        for (int t = 0; t < targets.size(); t++) {
+            INDArray expected = targets.get(t).of(activations);
+            assertEquals(expected.size(1), manifest.get(t).<Long>getAs("width"), targets.get(t).key());
+            for (int i = 0; i < rows.size(); i++) {
+                List<byte[]> stored = rows.get(i).getList(rows.get(i).fieldIndex("features"));
+                float[] values = SoftLabelsTable.floats(stored.get(t));
+                assertTrue(Nd4j.create(values).equalsWithEps(expected.getRow(i).castTo(DataType.FLOAT), 1e-4),
+                        targets.get(t).key() + ", image " + i);
+            }
+        }
+
+        // the stored targets change what the student learns
+        ComputationGraph withTargets = it.model("distill");
+        assertEquals(List.of("distill"), TestPipeline.ran(it.run(OFFLINE_FEATURES, "distill.l2=[]", "distill.fsp=[]")));
+        assertTrue(!it.model("distill").params().equals(withTargets.params()),
+                "the stored feature targets change what the student learns");
+
+        // a loss whose target the soft-labels stage does not store is a fault before anything runs
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> it.run(OFFLINE_FEATURES, "soft-labels.activations=[]"));
+        assertTrue(missing.getMessage().contains("distill.l2") && missing.getMessage().contains("[0]: offline, its teacher "
+                + "target (activation of conv6.bn) must be stored by the soft-labels stage"), missing.getMessage());
+    }
+
+    @Test
+    @Order(5)
     void badLayersAreNamedWithTheirKey() {
         ConfigException teacherLayer = assertThrows(ConfigException.class,
                 () -> it.run("distill.l2=[{student = block8.add, teacher = conv9.bn}]"));

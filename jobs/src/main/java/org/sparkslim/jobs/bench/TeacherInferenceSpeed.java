@@ -44,7 +44,7 @@ public final class TeacherInferenceSpeed {
         double perCore = 0;
         for (int turn = 0; turn < 2; turn++) {
             long start = System.nanoTime();
-            long n = TeacherInference.logits(table, broadcast, assembler, batchSize, 1, engine).count();
+            long n = TeacherInference.logits(table, broadcast, List.of(), assembler, batchSize, 1, engine).count();
             spark = Math.max(spark, n / seconds(start));
             start = System.nanoTime();
             loop(logits, images, 0, images.size(), assembler, engine, batchSize, cores);

@@ -27,6 +27,8 @@ public final class SparkBatchSource implements BatchSource {
     private final Dataset<Row> rows;
     private final long size;
     private final boolean withLogits;
+    /** The stored feature targets the labels carry, by position in the table, in order; null for none. */
+    private final int[] targets;
     private final BatchAssembler assembler;
     private final int batchSize;
     private final Augmentation augmentation;
@@ -36,15 +38,17 @@ public final class SparkBatchSource implements BatchSource {
 
     public SparkBatchSource(Dataset<Row> rows, BatchAssembler assembler, int batchSize, Augmentation augmentation,
                             boolean shuffle, long seed, String description) {
-        this(rows.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE), rows.count(), false, assembler, batchSize,
-                augmentation, shuffle, seed, description);
+        this(rows.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE), rows.count(), false, null, assembler,
+                batchSize, augmentation, shuffle, seed, description);
     }
 
-    private SparkBatchSource(Dataset<Row> rows, long size, boolean withLogits, BatchAssembler assembler, int batchSize,
-                             Augmentation augmentation, boolean shuffle, long seed, String description) {
+    private SparkBatchSource(Dataset<Row> rows, long size, boolean withLogits, int[] targets,
+                             BatchAssembler assembler, int batchSize, Augmentation augmentation, boolean shuffle,
+                             long seed, String description) {
         this.rows = rows;
         this.size = size;
         this.withLogits = withLogits;
+        this.targets = targets;
         this.assembler = assembler;
         this.batchSize = batchSize;
         this.augmentation = augmentation;
@@ -64,15 +68,34 @@ public final class SparkBatchSource implements BatchSource {
      * @throws IllegalArgumentException when an image has no logits in the table
      */
     public SparkBatchSource withTeacherLogits(Dataset<Row> softLabels, String where) {
-        Dataset<Row> joined = rows.join(functions.broadcast(softLabels.select(ImageTable.ID, SoftLabelsTable.LOGITS)),
-                ImageTable.ID);
+        return joined(functions.broadcast(softLabels.select(ImageTable.ID, SoftLabelsTable.LOGITS)), null, where);
+    }
+
+    /**
+     * {@link #withTeacherLogits}, and after the logits each image's stored feature targets at
+     * {@code positions} of the table's features, concatenated in that order, as
+     * {@code FeatureLosses.storedTargets} splits them. The targets are too large to broadcast: the join
+     * shuffles, so the batches hold other images than without it (the same ones for the same seed).
+     */
+    public SparkBatchSource withTeacherTargets(Dataset<Row> softLabels, int[] positions, String where) {
+        return joined(softLabels.select(ImageTable.ID, SoftLabelsTable.LOGITS, SoftLabelsTable.FEATURES),
+                positions.clone(), where);
+    }
+
+    private SparkBatchSource joined(Dataset<Row> softLabels, int[] positions, String where) {
+        boolean features = positions != null;
+        Dataset<Row> joined = rows.join(softLabels, ImageTable.ID);
         long matched = joined.count();
         if (matched != size) {
             throw new IllegalArgumentException(where + " has teacher logits for " + matched + " of the " + size
                     + " training images; make it from this run's prepared data");
         }
-        return new SparkBatchSource(joined.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE,
-                SoftLabelsTable.LOGITS), size, true, assembler, batchSize, augmentation, shuffle, seed, description);
+        Dataset<Row> columns = features
+                ? joined.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE, SoftLabelsTable.LOGITS,
+                SoftLabelsTable.FEATURES)
+                : joined.select(ImageTable.ID, ImageTable.LABEL, ImageTable.IMAGE, SoftLabelsTable.LOGITS);
+        return new SparkBatchSource(features ? columns.sortWithinPartitions(ImageTable.ID) : columns, size, true,
+                positions, assembler, batchSize, augmentation, shuffle, seed, description);
     }
 
     @Override
@@ -105,11 +128,7 @@ public final class SparkBatchSource implements BatchSource {
                 while (n < batchSize && it.hasNext()) {
                     Row row = it.next();
                     if (withLogits) {
-                        List<Float> values = row.getList(3);
-                        logits[n] = new float[values.size()];
-                        for (int i = 0; i < logits[n].length; i++) {
-                            logits[n][i] = values.get(i);
-                        }
+                        logits[n] = teacherAnswers(row);
                     }
                     labels[n++] = row.getInt(1);
                     images.add((byte[]) row.get(2));
@@ -123,5 +142,28 @@ public final class SparkBatchSource implements BatchSource {
                 return batch;
             }
         };
+    }
+
+    /** A joined row's stored logits, followed by the feature targets asked for. */
+    private float[] teacherAnswers(Row row) {
+        float[] logits = SoftLabelsTable.floats(row.getList(3));
+        if (targets == null) {
+            return logits;
+        }
+        List<byte[]> stored = row.getList(4);
+        List<float[]> parts = new ArrayList<>(targets.length);
+        int length = logits.length;
+        for (int position : targets) {
+            float[] values = SoftLabelsTable.floats(stored.get(position));
+            parts.add(values);
+            length += values.length;
+        }
+        float[] all = Arrays.copyOf(logits, length);
+        int at = logits.length;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, all, at, p.length);
+            at += p.length;
+        }
+        return all;
     }
 }

@@ -19,6 +19,7 @@ import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.DistillSettings;
+import org.sparkslim.jobs.settings.FeatureTargetSettings;
 import org.sparkslim.jobs.settings.ModelSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
@@ -31,7 +32,7 @@ import org.sparkslim.jobs.training.ModelTraining;
  * new zoo model ({@code distill.student-model}); the loss is the {@code distill} section's weighted
  * combination of labels, soft labels at a temperature, and L2 and FSP losses between named layers.
  * Online, the teacher runs on each (augmented) training batch; offline, the batches carry the logits
- * a {@code soft-labels} stage stored (soft labels only, un-augmented images). Writes the student as
+ * and feature targets a {@code soft-labels} stage stored (un-augmented images). Writes the student as
  * the stage's model.
  */
 public final class DistillStage implements Stage<DistillStage.Settings>, ReportSection {
@@ -40,12 +41,14 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
     /**
      * @param teacher      the teacher run on each batch (online), or {@link TeacherSettings#NONE} offline
      * @param softLabels   the stage whose stored logits the batches carry (offline), or empty
+     * @param storedBy     offline with feature losses, the teacher the soft-labels stage ran (its layers'
+     *                     shapes size the adapters; it runs no forward pass here), else empty
      * @param student      the stage whose model learns, or empty for a new {@code studentModel}
      * @param studentModel the zoo model to build when {@code student} is empty (else null)
      */
-    public record Settings(TeacherSettings teacher, DistillSettings losses, String softLabels, String student,
-                           ModelSettings studentModel, DataSettings data, RecipeSettings recipe, int epochs,
-                           double learningRate, long seed) {
+    public record Settings(TeacherSettings teacher, DistillSettings losses, String softLabels, String storedBy,
+                           String student, ModelSettings studentModel, DataSettings data, RecipeSettings recipe,
+                           int epochs, double learningRate, long seed) {
         boolean offline() {
             return !softLabels.isEmpty();
         }
@@ -68,12 +71,29 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         TeacherSettings teacher = TeacherSettings.NONE;
         DistillSettings losses;
         String softLabels = "";
+        String storedBy = "";
         if (offline) {
             softLabels = r.nonEmpty("distill.soft-labels", "name the soft-labels stage whose logits the student learns from");
             losses = DistillSettings.read(r);
-            if (losses.hasFeatureLosses()) {
-                r.fault("distill.mode", "offline distillation learns from stored logits only; the feature losses "
-                        + "(distill.hint-layers, distill.l2, distill.fsp) need online mode");
+            if (!losses.hintLayers().isEmpty()) {
+                r.fault("distill.hint-layers", "offline distillation has no hints; name the layers in distill.l2 and "
+                        + "store the teacher's activations with " + FeatureTargetSettings.ACTIVATIONS);
+            }
+            if (!losses.losses().isEmpty()) {
+                Set<String> stored = new LinkedHashSet<>();
+                FeatureTargetSettings.read(r).forEach(t -> stored.add(t.key()));
+                for (int i = 0; i < losses.losses().size(); i++) {
+                    String target = losses.losses().get(i).teacherTarget().key();
+                    if (!stored.contains(target)) {
+                        // a loss's key is its list's and its index (distill.l2[0]); faults name a key of the config
+                        String key = losses.lossKeys().get(i);
+                        int index = key.indexOf('[');
+                        r.fault(key.substring(0, index), key.substring(index) + ": offline, its teacher target ("
+                                + target + ") must be stored by the soft-labels stage; it stores " + stored + " ("
+                                + FeatureTargetSettings.ACTIVATIONS + ", " + FeatureTargetSettings.FSP + ")");
+                    }
+                }
+                storedBy = r.nonEmpty("soft-labels.teacher", "name the teacher the soft-labels stage runs");
             }
             if (!recipe.augmentation().equals(Augmentation.NONE)) {
                 r.fault("distill.mode", "the stored logits are the teacher's answers for un-augmented images; offline "
@@ -86,7 +106,7 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         }
         String student = r.string("distill.student");
         ModelSettings studentModel = student.isEmpty() ? ModelSettings.read(r, "distill.student-model") : null;
-        return new Settings(teacher, losses, softLabels, student, studentModel, DataSettings.read(r), recipe,
+        return new Settings(teacher, losses, softLabels, storedBy, student, studentModel, DataSettings.read(r), recipe,
                 r.integer("distill.epochs", Range.atLeast(1)), r.number("distill.learning-rate", Range.POSITIVE),
                 r.whole("run.seed"));
     }
@@ -95,6 +115,9 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
     public List<String> inputs(Settings s) {
         Set<String> inputs = new LinkedHashSet<>(List.of("prepare-data"));
         inputs.addAll(s.offline() ? List.of(s.softLabels()) : s.teacher().inputs());
+        if (!s.storedBy().isEmpty()) {
+            inputs.add(s.storedBy());
+        }
         if (!s.student().isEmpty()) {
             inputs.add(s.student());
         } else {
@@ -129,7 +152,7 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
             LOG.info("distill: the model of {} learns", s.student());
         }
         ModelTraining.Teaching teaching = s.offline()
-                ? ModelTraining.Teaching.offline(s.losses(), ctx.input(s.softLabels()))
+                ? ModelTraining.Teaching.offline(ctx, s.losses(), s.softLabels(), s.storedBy())
                 : ModelTraining.teaching(ctx, s.teacher(), s.student());
         ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), student,
                 s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), teaching, family, widths);

@@ -2,8 +2,12 @@ package org.sparkslim.jobs.training;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
@@ -33,6 +37,7 @@ import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.DistillSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
 import org.sparkslim.jobs.spark.SparkBatchSource;
+import org.sparkslim.jobs.tables.FeatureTargetsTable;
 import org.sparkslim.jobs.tables.HistoryTable;
 import org.sparkslim.jobs.tables.ImageTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
@@ -65,18 +70,33 @@ public final class ModelTraining {
 
     /**
      * What a student learns from a teacher besides its labels: soft labels from a teacher run on each
-     * batch, and maybe feature losses, or soft labels from logits stored beforehand (offline); with the
-     * settings they came from.
+     * batch, and maybe feature losses, or soft labels and feature targets stored beforehand (offline);
+     * with the settings they came from.
      *
-     * @param storedLogits a {@code soft-labels} checkpoint whose logits the batches carry, or null
+     * @param storedLogits a {@code soft-labels} checkpoint whose logits (and feature targets) the batches
+     *                     carry, or null
      */
     public record Teaching(SoftLabelDistillation softLabels, FeatureLosses features, DistillSettings settings,
                            Path storedLogits) {
         public static final Teaching NONE = new Teaching(null, null, null, null);
 
-        /** Soft labels from the logits a {@code soft-labels} stage stored in {@code checkpoint}. */
-        public static Teaching offline(DistillSettings settings, Path checkpoint) {
-            return new Teaching(null, null, settings, checkpoint);
+        /**
+         * What the {@code soft-labels} stage {@code stage} stored; with feature losses, attached to a
+         * student as the teacher {@code storedBy} (loaded for its layers' shapes only) would have them.
+         */
+        public static Teaching offline(StageContext<?> ctx, DistillSettings settings, String stage, String storedBy)
+                throws IOException {
+            FeatureLosses features = null;
+            if (!settings.losses().isEmpty()) {
+                TeacherLogits teacher = new TeacherLogits(ModelCheckpoint.loadSingle(ctx, storedBy).net());
+                try {
+                    features = new FeatureLosses(teacher, settings.losses(), true);
+                } catch (FeatureLosses.InvalidLossException e) {
+                    throw new ConfigException(lossKey(settings, e) + ": " + e.getMessage() + " (the teacher "
+                            + storedBy + ")");
+                }
+            }
+            return new Teaching(null, features, settings, ctx.input(stage));
         }
     }
 
@@ -182,7 +202,8 @@ public final class ModelTraining {
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
         ComputationGraph trained = trainer.prepare(net, train.size());
         if (teaching.storedLogits() != null) {
-            return new Trained(trained, trainOffline(ctx, trainer, trained, train, val, teaching, checkpoints));
+            return new Trained(trained, trainOffline(ctx, trainer, trained, train, val, teaching, assembler,
+                    checkpoints));
         }
         SoftLabelDistillation distillation = teaching.softLabels();
         if (distillation == null) {
@@ -212,24 +233,67 @@ public final class ModelTraining {
         }
     }
 
-    /** Training on batches whose labels carry the teacher's stored logits, with the soft-label loss on the student. */
+    /**
+     * Training on batches whose labels carry the teacher's stored logits, with the soft-label loss on
+     * the student, and its stored feature targets when there are feature losses.
+     */
     private static List<EpochSummary> trainOffline(StageContext<?> ctx, Trainer trainer, ComputationGraph student,
                                                    SparkBatchSource train, SparkBatchSource val, Teaching teaching,
-                                                   EpochCheckpoints checkpoints) throws IOException {
+                                                   BatchAssembler assembler, EpochCheckpoints checkpoints)
+            throws IOException {
         Path table = new Path(teaching.storedLogits(), SoftLabelsTable.TABLE.file());
-        SparkBatchSource withLogits;
+        Dataset<Row> stored = ctx.spark().read().parquet(table.toString());
+        DistillSettings d = teaching.settings();
+        FeatureLosses features = teaching.features();
+        long[] widths = new long[0];
+        SparkBatchSource withTargets;
         try {
-            withLogits = train.withTeacherLogits(ctx.spark().read().parquet(table.toString()), table.toString());
+            if (features == null) {
+                withTargets = train.withTeacherLogits(stored, table.toString());
+            } else {
+                Map<String, FeatureTargetsTable.Stored> byKey = new LinkedHashMap<>();
+                FeatureTargetsTable.TABLE.read(ctx.spark(), teaching.storedLogits()).forEach(t -> byKey.put(t.key(), t));
+                int[] positions = new int[features.losses().size()];
+                widths = new long[positions.length];
+                for (int i = 0; i < positions.length; i++) {
+                    String key = features.losses().get(i).teacherTarget().key();
+                    FeatureTargetsTable.Stored t = byKey.get(key);
+                    if (t == null) {
+                        throw new ConfigException("stage '" + ctx.stageName() + "': " + teaching.storedLogits()
+                                + " stores the feature targets " + byKey.keySet() + ", not " + key);
+                    }
+                    positions[i] = t.position();
+                    widths[i] = t.width();
+                }
+                withTargets = train.withTeacherTargets(stored, positions, table.toString());
+            }
         } catch (IllegalArgumentException e) {
             throw new ConfigException("stage '" + ctx.stageName() + "': " + e.getMessage(), e);
         }
-        DistillSettings d = teaching.settings();
         LOG.info(String.format("%s: learning from the teacher logits stored in %s at temperature %.3g (weight %.3g)"
                 + " and from the labels (weight %.3g)", ctx.stageName(), table, d.temperature(), d.softLabelWeight(),
                 1 - d.softLabelWeight()));
         try (SoftLabelDistillation.Installed installed = SoftLabelDistillation.installLoss(student, d.temperature(),
                 d.softLabelWeight())) {
-            return trainer.fit(student, withLogits, val, checkpoints);
+            if (features == null) {
+                return trainer.fit(student, withTargets, val, checkpoints);
+            }
+            LOG.info("{}: and from the stored targets of {}", ctx.stageName(), features.losses());
+            FeatureLosses.Attached attached;
+            try {
+                ImageShape shape = assembler.shape();
+                attached = features.attachTo(student, InputType.convolutional(shape.height(), shape.width(),
+                        shape.channels()));
+            } catch (FeatureLosses.InvalidLossException e) {
+                throw new ConfigException(lossKey(d, e) + ": " + e.getMessage() + " (the student of stage '"
+                        + ctx.stageName() + "')");
+            }
+            long classes = assembler.numClasses();
+            long[] split = widths;
+            try (attached) {
+                return trainer.fit(attached.network(), withTargets,
+                        batch -> FeatureLosses.storedTargets(batch, classes, split), val, checkpoints);
+            }
         }
     }
 

@@ -92,14 +92,25 @@ class StageSettingsTest {
     }
 
     @Test
-    void offlineDistillationHasSoftLabelsOnlyAndNoAugmentation() {
+    void offlineDistillationLearnsStoredTargetsOfUnaugmentedImages() {
         ConfigException e = assertThrows(ConfigException.class, () -> plan(
                 "pipeline.stages=[prepare-data, train, soft-labels, distill]", "distill.mode=offline",
-                "distill.student-model.family=vgg", "distill.hint-layers=[conv1.bn]", "train.augmentation.padding=2"));
+                "distill.student-model.family=vgg", "distill.hint-layers=[conv1.bn]", "train.augmentation.padding=2",
+                "distill.l2=[{student = conv6.bn, teacher = conv6.bn}]", "soft-labels.activations=[conv5.bn]"));
         String m = e.getMessage();
-        assertTrue(m.startsWith("invalid config (2 faults)"), m);
-        assertTrue(m.contains("key 'distill.mode'") && m.contains("feature losses") && m.contains("need online mode"), m);
+        assertTrue(m.startsWith("invalid config (3 faults)"), m);
+        assertTrue(m.contains("key 'distill.hint-layers'") && m.contains("offline distillation has no hints"), m);
+        assertTrue(m.contains("key 'distill.l2'") && m.contains("[0]: offline, its teacher target (activation of conv6.bn)"
+                + " must be stored by the soft-labels stage; it stores [activation of conv5.bn]"), m);
         assertTrue(m.contains("needs train.augmentation { padding = 0, flip-probability = 0 }"), m);
+
+        StageInstance<?> withTargets = stage(plan("pipeline.stages=[prepare-data, train, soft-labels, distill]",
+                "distill.mode=offline", "distill.student-model.family=vgg", "train.augmentation.padding=0",
+                "train.augmentation.flip-probability=0", "distill.fsp=[{student = [conv5.bn, conv6.bn], "
+                        + "teacher = [conv5.bn, conv6.bn]}]", "soft-labels.fsp=[{from = conv5.bn, to = conv6.bn}]"),
+                "distill");
+        assertEquals(List.of("prepare-data", "soft-labels", "train"), withTargets.inputs(),
+                "the teacher that stored the targets sizes the adapters");
 
         StageInstance<?> offline = stage(plan("pipeline.stages=[prepare-data, train, soft-labels, distill]",
                 "distill.mode=offline", "distill.student-model.family=vgg", "train.augmentation.padding=0",

@@ -15,6 +15,9 @@ public sealed interface FeatureLoss permits FeatureLoss.L2, FeatureLoss.Fsp {
     /** The teacher's layers this loss reads. */
     List<String> teacherLayers();
 
+    /** What the student is compared with, from the teacher alone. */
+    FeatureTarget teacherTarget();
+
     /**
      * Mean squared error between a student layer's activation and a teacher layer's (FitNets' hint).
      * When their channel counts differ, a learned 1x1 convolution (a dense layer for flat activations)
@@ -40,6 +43,12 @@ public sealed interface FeatureLoss permits FeatureLoss.L2, FeatureLoss.Fsp {
         @Override
         public List<String> teacherLayers() {
             return List.of(teacher);
+        }
+
+        /** The teacher layer's whole activation; a loss with mapped channels cuts it first. */
+        @Override
+        public FeatureTarget teacherTarget() {
+            return new FeatureTarget.Activation(teacher);
         }
 
         @Override
@@ -71,6 +80,11 @@ public sealed interface FeatureLoss permits FeatureLoss.L2, FeatureLoss.Fsp {
         @Override
         public List<String> teacherLayers() {
             return List.of(teacherFrom, teacherTo);
+        }
+
+        @Override
+        public FeatureTarget teacherTarget() {
+            return new FeatureTarget.FspMatrices(teacherFrom, teacherTo);
         }
 
         @Override

@@ -308,20 +308,38 @@ public final class FeatureLosses {
         int i = 1;
         for (FeatureLoss loss : losses) {
             INDArray target;
-            if (loss instanceof FeatureLoss.L2 l2) {
+            if (loss instanceof FeatureLoss.L2 l2 && l2.teacherChannels() != null) {
                 target = activations.get(l2.teacher());
-                if (l2.teacherChannels() != null) {
-                    INDArrayIndex[] index = new INDArrayIndex[target.rank()];
-                    Arrays.fill(index, NDArrayIndex.all());
-                    index[1] = NDArrayIndex.indices(Arrays.stream(l2.teacherChannels()).asLongStream().toArray());
-                    target = target.get(index);
-                }
+                INDArrayIndex[] index = new INDArrayIndex[target.rank()];
+                Arrays.fill(index, NDArrayIndex.all());
+                index[1] = NDArrayIndex.indices(Arrays.stream(l2.teacherChannels()).asLongStream().toArray());
+                target = target.get(index);
                 target = target.dup('c').reshape('c', target.size(0), -1);
             } else {
-                FeatureLoss.Fsp fsp = (FeatureLoss.Fsp) loss;
-                target = FspVertex.matrices(activations.get(fsp.teacherFrom()), activations.get(fsp.teacherTo()));
+                target = loss.teacherTarget().of(activations);
             }
             labels[i++] = target.castTo(batch.getLabels().dataType());
+        }
+        return new MultiDataSet(new INDArray[] {batch.getFeatures()}, labels);
+    }
+
+    /**
+     * A batch's labels for the attached student when the teacher's answers were stored beforehand
+     * (offline): each row of {@code batch}'s labels holds the one-hot label, the teacher's logits (both
+     * {@code classes} wide), then the stored target of each loss in order, {@code widths[i]} wide.
+     */
+    public static MultiDataSet storedTargets(DataSet batch, long classes, long[] widths) {
+        INDArray all = batch.getLabels();
+        INDArray[] labels = new INDArray[1 + widths.length];
+        labels[0] = all.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2 * classes)).dup();
+        long start = 2 * classes;
+        for (int i = 0; i < widths.length; i++) {
+            labels[i + 1] = all.get(NDArrayIndex.all(), NDArrayIndex.interval(start, start + widths[i])).dup();
+            start += widths[i];
+        }
+        if (start != all.size(1)) {
+            throw new IllegalArgumentException("labels of " + all.size(1) + " columns for " + classes
+                    + " classes and stored targets " + Arrays.toString(widths));
         }
         return new MultiDataSet(new INDArray[] {batch.getFeatures()}, labels);
     }

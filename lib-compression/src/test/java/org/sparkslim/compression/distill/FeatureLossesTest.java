@@ -17,6 +17,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.sparkslim.compression.data.Augmentation;
@@ -248,5 +249,30 @@ class FeatureLossesTest {
                 pair.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new FeatureLoss.L2(HINTED, HINTED, 0));
         assertThrows(IllegalArgumentException.class, () -> new FeatureLoss.Fsp("a", "a", "b", "c", 1));
+    }
+
+    @Test
+    void storedTargetsSplitIntoWhatTheTeacherWouldHaveGiven() {
+        LabeledImages images = TrainingTest.bars(64, 1);
+        BatchAssembler assembler = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
+        FeatureLosses losses = new FeatureLosses(new TeacherLogits(SoftLabelDistillationTest.smallVgg(4, 21)), List.of(
+                new FeatureLoss.Fsp("conv3.bn", "conv4.bn", "conv3.bn", "conv4.bn", 1.0),
+                new FeatureLoss.L2("gap", "gap", 1.0)), true);
+        DataSet batch = new InMemoryBatchSource(images, assembler, 16, Augmentation.NONE, false, 1).epoch(0).next();
+        MultiDataSet online = losses.targets(batch);
+        // offline the batch's labels hold one-hot label and logits, then each loss's target, side by side
+        DataSet stored = new DataSet(batch.getFeatures(), Nd4j.hstack(online.getLabels()));
+        MultiDataSet offline = FeatureLosses.storedTargets(stored, 4, new long[] {16 * 16, 32});
+        assertEquals(3, offline.getLabels().length);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(online.getLabels(i), offline.getLabels(i), "labels " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> FeatureLosses.storedTargets(stored, 4, new long[] {16 * 16}),
+                "a target left over is an error, not a silent cut");
+        // the targets a loss names for storage are the ones it is trained against
+        Map<String, INDArray> activations = new TeacherLogits(SoftLabelDistillationTest.smallVgg(4, 21))
+                .tapping(List.of("conv3.bn", "conv4.bn", "gap")).activations(batch.getFeatures());
+        assertEquals(online.getLabels(1), losses.losses().get(0).teacherTarget().of(activations));
+        assertEquals(online.getLabels(2), losses.losses().get(1).teacherTarget().of(activations));
     }
 }
