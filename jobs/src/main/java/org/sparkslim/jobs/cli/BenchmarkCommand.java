@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 @Command(name = "benchmark", mixinStandardHelpOptions = true,
         description = "Benchmarks that print ratios measured in one process (docs/BENCHMARKS.md).",
         subcommands = {ThroughputBenchmark.class, SensitivityBenchmark.class, ScoringEngineBenchmark.class,
-                SoftLabelsBenchmark.class, Int8FormatBenchmark.class, SearchScalingBenchmark.class})
+                SoftLabelsBenchmark.class, Int8FormatBenchmark.class, SearchScalingBenchmark.class,
+                TrainingBenchmark.class})
 final class BenchmarkCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

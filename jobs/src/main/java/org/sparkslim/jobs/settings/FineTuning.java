@@ -14,8 +14,10 @@ public record FineTuning(RecipeSettings recipe, double learningRate, long seed, 
         double learningRate = r.number("finetune.learning-rate", Range.POSITIVE);
         // null: the run's seed; another value repeats only the fine-tuning
         Long seed = r.wholeOrNull("finetune.seed");
-        return new FineTuning(RecipeSettings.read(r), learningRate, seed != null ? seed : r.whole("run.seed"),
-                TeacherSettings.read(r, "finetune.teacher"));
+        RecipeSettings recipe = RecipeSettings.read(r);
+        TeacherSettings teacher = TeacherSettings.read(r, "finetune.teacher");
+        teacher.checkLocalSteps(r, recipe, "finetune.teacher");
+        return new FineTuning(recipe, learningRate, seed != null ? seed : r.whole("run.seed"), teacher);
     }
 
     /** The recipe for {@code epochs}, its seed moved by {@code seedOffset} so that steps see different batches. */

@@ -7,11 +7,11 @@ import org.sparkslim.jobs.config.SettingsReader;
 
 /**
  * The parts of the {@code train} section that every training shares (from scratch, fine-tuning,
- * QAT): batch size, momentum, weight decay, augmentation, and whether to score val after each epoch.
- * Epochs and learning rate belong to each training stage.
+ * QAT): batch size, momentum, weight decay, augmentation, whether to score val after each epoch, and
+ * where the steps are taken. Epochs and learning rate belong to each training stage.
  */
 public record RecipeSettings(int batchSize, double momentum, double weightDecay, Augmentation augmentation,
-                             boolean validateEachEpoch) {
+                             boolean validateEachEpoch, DistributedTraining distributed) {
     public static RecipeSettings read(SettingsReader r) {
         int batchSize = r.integer("train.batch-size", Range.atLeast(1));
         double momentum = r.number("train.momentum", new Range(0, false, 1, true));
@@ -20,7 +20,7 @@ public record RecipeSettings(int batchSize, double momentum, double weightDecay,
         double flip = r.number("train.augmentation.flip-probability", Range.PROBABILITY);
         boolean validate = r.flag("train.validate-each-epoch");
         Augmentation augmentation = r.check("train.augmentation", () -> new Augmentation(padding, flip));
-        return new RecipeSettings(batchSize, momentum, weightDecay, augmentation, validate);
+        return new RecipeSettings(batchSize, momentum, weightDecay, augmentation, validate, DistributedTraining.read(r));
     }
 
     public TrainingRecipe recipe(int epochs, double learningRate, long seed) {

@@ -27,6 +27,17 @@ public record TeacherSettings(String teacher, DistillSettings distill, ChannelGr
         return !teacher.isEmpty();
     }
 
+    /**
+     * A teacher (under {@code key}) runs on every batch in the driver: with the steps taken in the
+     * executors, a fault under {@code train.distributed.mode}.
+     */
+    public void checkLocalSteps(SettingsReader r, RecipeSettings recipe, String key) {
+        if (present() && !recipe.distributed().local()) {
+            r.fault("train.distributed.mode", "parameter averaging cannot run " + key + " (" + teacher + ") on every "
+                    + "batch: train locally, or store the teacher's soft labels with the soft-labels stage and distill offline (distill.mode = offline)");
+        }
+    }
+
     /** The teacher as an input of the stage that learns from it. */
     public List<String> inputs() {
         return present() ? List.of(teacher) : List.of();

@@ -1,11 +1,14 @@
 package org.sparkslim.jobs.spark;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Random;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -17,11 +20,13 @@ import org.sparkslim.compression.distill.SoftLabelLoss;
 import org.sparkslim.compression.train.BatchSource;
 import org.sparkslim.jobs.tables.ImageTable;
 import org.sparkslim.jobs.tables.SoftLabelsTable;
+import scala.Tuple2;
 
 /**
  * Batches streamed from a Parquet-backed DataFrame into the driver, one partition at a time
- * ({@code toLocalIterator}), so the driver never holds more than a partition of the data. Each epoch
- * is shuffled by Spark with a seed derived from the run's seed and the epoch number.
+ * ({@code toLocalIterator}), so the driver never holds more than a partition of the data, or made in
+ * the executors for training there. Each epoch is shuffled by Spark with a seed derived from the
+ * run's seed and the epoch number.
  */
 public final class SparkBatchSource implements BatchSource {
     private final Dataset<Row> rows;
@@ -106,64 +111,115 @@ public final class SparkBatchSource implements BatchSource {
     @Override
     public Iterator<DataSet> epoch(int epoch) {
         long epochSeed = seed * 1_000_003L + epoch;
-        Dataset<Row> ordered = shuffle ? rows.orderBy(functions.rand(epochSeed)) : rows;
         rows.sparkSession().sparkContext().setJobDescription(description + (shuffle ? ", epoch " + epoch : ""));
-        Iterator<Row> it = ordered.toLocalIterator();
-        Random random = new Random(epochSeed);
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return it.hasNext();
-            }
-
-            @Override
-            public DataSet next() {
-                if (!it.hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                List<byte[]> images = new ArrayList<>(batchSize);
-                int[] labels = new int[batchSize];
-                float[][] logits = withLogits ? new float[batchSize][] : null;
-                int n = 0;
-                while (n < batchSize && it.hasNext()) {
-                    Row row = it.next();
-                    if (withLogits) {
-                        logits[n] = teacherAnswers(row);
-                    }
-                    labels[n++] = row.getInt(1);
-                    images.add((byte[]) row.get(2));
-                }
-                DataSet batch = assembler.dataSet(images, n == batchSize ? labels : Arrays.copyOf(labels, n),
-                        augmentation, random);
-                if (withLogits) {
-                    batch.setLabels(SoftLabelLoss.labelsWithLogits(batch.getLabels(),
-                            Nd4j.create(n == batchSize ? logits : Arrays.copyOf(logits, n))));
-                }
-                return batch;
-            }
-        };
+        return batching().batches(ordered(epochSeed).toLocalIterator(), new Random(epochSeed));
     }
 
-    /** A joined row's stored logits, followed by the feature targets asked for. */
-    private float[] teacherAnswers(Row row) {
-        float[] logits = SoftLabelsTable.floats(row.getList(3));
-        if (targets == null) {
-            return logits;
+    /**
+     * The same epoch's images, shuffled the same way, made into batches in the executors instead of the
+     * driver: partition {@code p} holds images {@code [p * perPartition, (p + 1) * perPartition)} of the
+     * shuffled order, in that order, augmented with a random of its own seeded by the epoch and {@code p}.
+     * For training in the executors, a partition per round.
+     */
+    public JavaRDD<DataSet> distributedEpoch(int epoch, long perPartition) {
+        long epochSeed = seed * 1_000_003L + epoch;
+        Batching batching = batching();
+        int partitions = (int) Math.max(1, (size + perPartition - 1) / perPartition);
+        return ordered(epochSeed).javaRDD().zipWithIndex()
+                .mapToPair(rowAndIndex -> new Tuple2<>(rowAndIndex._2(), rowAndIndex._1()))
+                .repartitionAndSortWithinPartitions(new ConsecutiveRanges(perPartition, partitions))
+                .values()
+                .mapPartitionsWithIndex((index, rows) -> batching.batches(rows, new Random(epochSeed * 31 + index)), true);
+    }
+
+    /** Puts position {@code i} of a sequence in partition {@code i / perPartition}. */
+    private static final class ConsecutiveRanges extends Partitioner {
+        private final long perPartition;
+        private final int partitions;
+
+        ConsecutiveRanges(long perPartition, int partitions) {
+            this.perPartition = perPartition;
+            this.partitions = partitions;
         }
-        List<byte[]> stored = row.getList(4);
-        List<float[]> parts = new ArrayList<>(targets.length);
-        int length = logits.length;
-        for (int position : targets) {
-            float[] values = SoftLabelsTable.floats(stored.get(position));
-            parts.add(values);
-            length += values.length;
+
+        @Override
+        public int numPartitions() {
+            return partitions;
         }
-        float[] all = Arrays.copyOf(logits, length);
-        int at = logits.length;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, all, at, p.length);
-            at += p.length;
+
+        @Override
+        public int getPartition(Object position) {
+            return (int) Math.min(partitions - 1, (Long) position / perPartition);
         }
-        return all;
+    }
+
+    private Dataset<Row> ordered(long epochSeed) {
+        return shuffle ? rows.orderBy(functions.rand(epochSeed)) : rows;
+    }
+
+    private Batching batching() {
+        return new Batching(assembler, batchSize, augmentation, withLogits, targets);
+    }
+
+    /** How rows become batches, wherever that happens: a value shipped to the executors. */
+    private record Batching(BatchAssembler assembler, int batchSize, Augmentation augmentation, boolean withLogits,
+                            int[] targets) implements Serializable {
+        Iterator<DataSet> batches(Iterator<Row> it, Random random) {
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return it.hasNext();
+                }
+
+                @Override
+                public DataSet next() {
+                    if (!it.hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    List<byte[]> images = new ArrayList<>(batchSize);
+                    int[] labels = new int[batchSize];
+                    float[][] logits = withLogits ? new float[batchSize][] : null;
+                    int n = 0;
+                    while (n < batchSize && it.hasNext()) {
+                        Row row = it.next();
+                        if (withLogits) {
+                            logits[n] = teacherAnswers(row);
+                        }
+                        labels[n++] = row.getInt(1);
+                        images.add((byte[]) row.get(2));
+                    }
+                    DataSet batch = assembler.dataSet(images, n == batchSize ? labels : Arrays.copyOf(labels, n),
+                            augmentation, random);
+                    if (withLogits) {
+                        batch.setLabels(SoftLabelLoss.labelsWithLogits(batch.getLabels(),
+                                Nd4j.create(n == batchSize ? logits : Arrays.copyOf(logits, n))));
+                    }
+                    return batch;
+                }
+            };
+        }
+
+        /** A joined row's stored logits, followed by the feature targets asked for. */
+        private float[] teacherAnswers(Row row) {
+            float[] logits = SoftLabelsTable.floats(row.getList(3));
+            if (targets == null) {
+                return logits;
+            }
+            List<byte[]> stored = row.getList(4);
+            List<float[]> parts = new ArrayList<>(targets.length);
+            int length = logits.length;
+            for (int position : targets) {
+                float[] values = SoftLabelsTable.floats(stored.get(position));
+                parts.add(values);
+                length += values.length;
+            }
+            float[] all = Arrays.copyOf(logits, length);
+            int at = logits.length;
+            for (float[] p : parts) {
+                System.arraycopy(p, 0, all, at, p.length);
+                at += p.length;
+            }
+            return all;
+        }
     }
 }

@@ -94,6 +94,9 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
                     }
                 }
                 storedBy = r.nonEmpty("soft-labels.teacher", "name the teacher the soft-labels stage runs");
+                if (!recipe.distributed().local()) {
+                    r.fault("train.distributed.mode", "parameter averaging trains on the labels and stored logits only: feature losses (distill.l2, distill.fsp) train locally");
+                }
             }
             if (!recipe.augmentation().equals(Augmentation.NONE)) {
                 r.fault("distill.mode", "the stored logits are the teacher's answers for un-augmented images; offline "
@@ -102,6 +105,7 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         } else {
             r.nonEmpty("distill.teacher", "name the stage (or another run's checkpoint) that teaches");
             teacher = TeacherSettings.read(r, "distill.teacher");
+            teacher.checkLocalSteps(r, recipe, "distill.teacher");
             losses = teacher.distill();
         }
         String student = r.string("distill.student");
@@ -154,7 +158,7 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
         ModelTraining.Teaching teaching = s.offline()
                 ? ModelTraining.Teaching.offline(ctx, s.losses(), s.softLabels(), s.storedBy())
                 : ModelTraining.teaching(ctx, s.teacher(), s.student());
-        ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), student,
+        ModelTraining.trainAndWrite(ctx, s.data(), s.recipe(), student,
                 s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()), teaching, family, widths);
     }
 

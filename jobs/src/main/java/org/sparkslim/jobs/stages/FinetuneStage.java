@@ -60,7 +60,7 @@ public final class FinetuneStage implements Stage<FinetuneStage.Settings>, Repor
         Settings s = ctx.settings();
         ModelCheckpoint.Loaded model = ModelCheckpoint.loadSingle(ctx, s.model());
         ModelTraining.Teaching teaching = ModelTraining.teaching(ctx, s.tuning().teacher(), s.model());
-        ModelTraining.trainAndWrite(ctx, s.data(), s.tuning().recipe().validateEachEpoch(), model.net(),
+        ModelTraining.trainAndWrite(ctx, s.data(), s.tuning().recipe(), model.net(),
                 s.tuning().recipe(s.epochs(), 0), teaching, model.record().family(), model.record().widths());
     }
 

@@ -134,7 +134,7 @@ public final class IterativePruneStage implements Stage<IterativePruneStage.Sett
             ComputationGraph pruned = Pruner.apply(net, solution.plan());
             PruningSetup.restore(keeping, net, pruned, solution.plan(), setup.graph());
             ModelTraining.Trained tuned = ModelTraining.train(ctx, "step-" + step, s.data(),
-                    s.tuning().recipe().validateEachEpoch(), pruned, s.tuning().recipe(s.epochsPerStep(), step), teaching);
+                    s.tuning().recipe(), pruned, s.tuning().recipe(s.epochsPerStep(), step), teaching);
             net = tuned.net();
             bytes = ModelFiles.toBytes(net);
             long macs = ModelCost.of(net, assembler.shape()).macs();

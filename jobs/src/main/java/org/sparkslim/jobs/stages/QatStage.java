@@ -68,9 +68,16 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
         int window = activations == ActivationRange.WINDOW_ABS_MAX ? r.integer("qat.window", Range.atLeast(1)) : 1;
         QuantizationConfig scheme = activations == null || quant.weights() == null ? null
                 : r.check("quant", () -> quant.scheme(activations, rate, window));
+        RecipeSettings recipe = RecipeSettings.read(r);
+        if (activations != null && activations != ActivationRange.DYNAMIC && !recipe.distributed().local()) {
+            // the ranges live in each worker's copy of the layers, outside the parameters that are averaged
+            r.fault("qat.activations", "'" + activations.configName() + "' learns its ranges outside the parameters "
+                    + "that parameter averaging (train.distributed.mode) averages: use dynamic, or train locally");
+        }
+        TeacherSettings teacher = TeacherSettings.read(r, "qat.teacher");
+        teacher.checkLocalSteps(r, recipe, "qat.teacher");
         return new Settings(model, quant, scheme, r.integer("qat.epochs", Range.atLeast(1)),
-                r.number("qat.learning-rate", Range.POSITIVE), RecipeSettings.read(r), DataSettings.read(r),
-                r.whole("run.seed"), TeacherSettings.read(r, "qat.teacher"));
+                r.number("qat.learning-rate", Range.POSITIVE), recipe, DataSettings.read(r), r.whole("run.seed"), teacher);
     }
 
     @Override
@@ -97,7 +104,7 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
                 FakeQuantization.quantizers(fakeQuantized).size(), scheme.activationRange().configName());
 
         ModelTraining.Trained trained = ModelTraining.train(ctx, ModelCheckpoint.SINGLE, s.data(),
-                s.recipe().validateEachEpoch(), fakeQuantized, s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()),
+                s.recipe(), fakeQuantized, s.recipe().recipe(s.epochs(), s.learningRate(), s.seed()),
                 ModelTraining.teaching(ctx, s.teacher(), s.model()));
         ComputationGraph net = trained.net();
 

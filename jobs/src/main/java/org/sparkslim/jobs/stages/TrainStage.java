@@ -51,9 +51,15 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
 
     @Override
     public Settings settings(SettingsReader r) {
-        return new Settings(ModelSettings.read(r), DataSettings.read(r), RecipeSettings.read(r),
+        RecipeSettings recipe = RecipeSettings.read(r);
+        double bnScaleL1 = r.number("train.bn-scale-l1", Range.NON_NEGATIVE);
+        if (bnScaleL1 > 0 && !recipe.distributed().local()) {
+            r.fault("train.bn-scale-l1", "shrinks the scales after every step in the driver: with "
+                    + recipe.distributed().describe() + " it must be 0");
+        }
+        return new Settings(ModelSettings.read(r), DataSettings.read(r), recipe,
                 r.integer("train.epochs", Range.atLeast(1)), r.number("train.learning-rate", Range.POSITIVE),
-                r.number("train.bn-scale-l1", Range.NON_NEGATIVE), r.whole("run.seed"));
+                bnScaleL1, r.whole("run.seed"));
     }
 
     @Override
@@ -76,7 +82,7 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
         ComputationGraph net = model.net();
         ModelCost cost = ModelCost.of(net, s.data().shape());
         LOG.info("{} {}: {} MACs, {} params", model.family(), model.widths(), cost.macs(), cost.params());
-        ModelTraining.trainAndWrite(ctx, s.data(), s.recipe().validateEachEpoch(), net, s.trainingRecipe(),
+        ModelTraining.trainAndWrite(ctx, s.data(), s.recipe(), net, s.trainingRecipe(),
                 ModelTraining.Teaching.NONE, model.family(), model.widths().toString());
     }
 

@@ -35,7 +35,10 @@ import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.TrainingChart;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.DistillSettings;
+import org.sparkslim.jobs.settings.DistributedTraining;
+import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.settings.TeacherSettings;
+import org.sparkslim.jobs.spark.DistributedSteps;
 import org.sparkslim.jobs.spark.SparkBatchSource;
 import org.sparkslim.jobs.tables.FeatureTargetsTable;
 import org.sparkslim.jobs.tables.HistoryTable;
@@ -61,9 +64,9 @@ public final class ModelTraining {
     }
 
     /** Trains a copy of {@code net} and writes it as the stage's model, with its history. */
-    public static void trainAndWrite(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch, ComputationGraph net,
+    public static void trainAndWrite(StageContext<?> ctx, DataSettings data, RecipeSettings shared, ComputationGraph net,
                               TrainingRecipe recipe, Teaching teaching, String family, String widths) throws Exception {
-        Trained trained = train(ctx, ModelCheckpoint.SINGLE, data, validateEachEpoch, net, recipe, teaching);
+        Trained trained = train(ctx, ModelCheckpoint.SINGLE, data, shared, net, recipe, teaching);
         ModelCheckpoint.writeSingle(ctx, trained.net(), family, widths, data.shape());
         writeHistory(ctx, trained.history());
     }
@@ -171,22 +174,23 @@ public final class ModelTraining {
 
     /**
      * Trains a copy of {@code net} on the train split, learning from a teacher's soft labels and
-     * features when {@code teaching} has them; {@code net} itself is not changed. The state after each
-     * epoch is kept in the stage's resume area under {@code name} (one name per training of a stage),
-     * and a training of the same name that a killed run left unfinished continues from it.
+     * features when {@code teaching} has them; {@code net} itself is not changed. {@code shared} says
+     * whether to validate after each epoch and where to take the steps. The state after each epoch is
+     * kept in the stage's resume area under {@code name} (one name per training of a stage), and a
+     * training of the same name that a killed run left unfinished continues from it.
      */
-    public static Trained train(StageContext<?> ctx, String name, DataSettings data, boolean validateEachEpoch,
+    public static Trained train(StageContext<?> ctx, String name, DataSettings data, RecipeSettings shared,
                                 ComputationGraph net, TrainingRecipe recipe, Teaching teaching) throws IOException {
         EpochCheckpoints checkpoints = new EpochCheckpointFiles(ctx.run(), new Path(ctx.resumeArea(), name));
         try {
-            return trainOnce(ctx, data, validateEachEpoch, net, recipe, teaching, checkpoints);
+            return trainOnce(ctx, data, shared, net, recipe, teaching, checkpoints);
         } catch (TrainingDivergedException e) {
             // nothing is committed: the stage fails, and says where it diverged
             throw new ConfigException("stage '" + ctx.stageName() + "': " + e.getMessage(), e);
         }
     }
 
-    private static Trained trainOnce(StageContext<?> ctx, DataSettings data, boolean validateEachEpoch,
+    private static Trained trainOnce(StageContext<?> ctx, DataSettings data, RecipeSettings shared,
                                      ComputationGraph net, TrainingRecipe recipe, Teaching teaching,
                                      EpochCheckpoints checkpoints) throws IOException {
         OneDnn.enable();
@@ -195,20 +199,25 @@ public final class ModelTraining {
         SparkBatchSource train = new SparkBatchSource(ctx.spark().read().parquet(prepared + "/" + ImageTable.file("train")),
                 assembler, recipe.batchSize(), recipe.augmentation(), true, recipe.seed(),
                 ctx.stageName() + ": streaming the train split");
-        SparkBatchSource val = validateEachEpoch
+        SparkBatchSource val = shared.validateEachEpoch()
                 ? new SparkBatchSource(ctx.spark().read().parquet(prepared + "/" + ImageTable.file("val")), assembler, 512,
                 Augmentation.NONE, false, recipe.seed(), ctx.stageName() + ": scoring the val split")
                 : null;
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
-        ComputationGraph trained = trainer.prepare(net, train.size());
+        DistributedTraining where = shared.distributed();
+        // in the executors each worker takes its own share of the epoch's steps, and the schedule counts those
+        ComputationGraph trained = trainer.prepare(net, where.local() ? train.size()
+                : DistributedSteps.examplesPerWorker(ctx.spark(), train.size()));
+        Steps steps = new Steps(ctx, trainer, recipe, where, val, checkpoints);
         if (teaching.storedLogits() != null) {
-            return new Trained(trained, trainOffline(ctx, trainer, trained, train, val, teaching, assembler,
-                    checkpoints));
+            return new Trained(trained, trainOffline(ctx, steps, trained, train, teaching, assembler));
         }
         SoftLabelDistillation distillation = teaching.softLabels();
         if (distillation == null) {
-            return new Trained(trained, trainer.fit(trained, train, val, checkpoints));
+            return new Trained(trained, steps.fit(trained, train));
         }
+        steps.requireLocal("learns from a teacher run on each batch (online); store its soft labels with the "
+                + "soft-labels stage and learn from them offline (distill.mode = offline)");
         LOG.info(String.format("%s: learning from the teacher's soft labels at temperature %.3g (weight %.3g)"
                         + " and from the labels (weight %.3g)", ctx.stageName(), distillation.temperature(),
                 distillation.softLabelWeight(), 1 - distillation.softLabelWeight()));
@@ -237,9 +246,8 @@ public final class ModelTraining {
      * Training on batches whose labels carry the teacher's stored logits, with the soft-label loss on
      * the student, and its stored feature targets when there are feature losses.
      */
-    private static List<EpochSummary> trainOffline(StageContext<?> ctx, Trainer trainer, ComputationGraph student,
-                                                   SparkBatchSource train, SparkBatchSource val, Teaching teaching,
-                                                   BatchAssembler assembler, EpochCheckpoints checkpoints)
+    private static List<EpochSummary> trainOffline(StageContext<?> ctx, Steps steps, ComputationGraph student,
+                                                   SparkBatchSource train, Teaching teaching, BatchAssembler assembler)
             throws IOException {
         Path table = new Path(teaching.storedLogits(), SoftLabelsTable.TABLE.file());
         Dataset<Row> stored = ctx.spark().read().parquet(table.toString());
@@ -276,8 +284,9 @@ public final class ModelTraining {
         try (SoftLabelDistillation.Installed installed = SoftLabelDistillation.installLoss(student, d.temperature(),
                 d.softLabelWeight())) {
             if (features == null) {
-                return trainer.fit(student, withTargets, val, checkpoints);
+                return steps.fit(student, withTargets);
             }
+            steps.requireLocal("learns from stored feature targets");
             LOG.info("{}: and from the stored targets of {}", ctx.stageName(), features.losses());
             FeatureLosses.Attached attached;
             try {
@@ -291,8 +300,27 @@ public final class ModelTraining {
             long classes = assembler.numClasses();
             long[] split = widths;
             try (attached) {
-                return trainer.fit(attached.network(), withTargets,
-                        batch -> FeatureLosses.storedTargets(batch, classes, split), val, checkpoints);
+                return steps.trainer.fit(attached.network(), withTargets,
+                        batch -> FeatureLosses.storedTargets(batch, classes, split), steps.val, steps.checkpoints);
+            }
+        }
+    }
+
+    /** How a training takes its epochs: in the driver, or in the executors when the settings say so. */
+    private record Steps(StageContext<?> ctx, Trainer trainer, TrainingRecipe recipe, DistributedTraining where,
+                         SparkBatchSource val, EpochCheckpoints checkpoints) {
+        /** Trains {@code net} in place on the labels {@code train}'s batches carry. */
+        List<EpochSummary> fit(ComputationGraph net, SparkBatchSource train) throws IOException {
+            return where.local() ? trainer.fit(net, train, val, checkpoints)
+                    : trainer.fit(net, new DistributedSteps(ctx.spark(), train, recipe, where, ctx.stageName()), val,
+                    checkpoints);
+        }
+
+        /** Fails when the steps would be taken in the executors, which cannot do what {@code what} says. */
+        void requireLocal(String what) {
+            if (!where.local()) {
+                throw new ConfigException(where.describe() + ": stage '" + ctx.stageName() + "' " + what
+                        + ", which only local training (train.distributed.mode = local) does");
             }
         }
     }

@@ -120,6 +120,40 @@ class StageSettingsTest {
     }
 
     @Test
+    void trainingInTheExecutorsRefusesWhatOnlyTheDriverCanDo() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, finetune, qat, soft-labels, distill]",
+                "train.distributed.mode=parameter-averaging", "train.bn-scale-l1=1e-4", "finetune.model=train",
+                "finetune.teacher=train", "qat.model=finetune", "qat.teacher=train", "distill.mode=offline",
+                "distill.student-model.family=vgg", "train.augmentation.padding=0",
+                "train.augmentation.flip-probability=0", "soft-labels.activations=[conv6.bn]",
+                "distill.l2=[{student = conv6.bn, teacher = conv6.bn}]"));
+        String m = e.getMessage();
+        assertTrue(m.startsWith("invalid config (5 faults)"), m);
+        assertTrue(m.contains("key 'qat.activations'") && m.contains("'moving_average_abs_max' learns its ranges "
+                + "outside the parameters that parameter averaging (train.distributed.mode) averages"), m);
+        assertTrue(m.contains("key 'train.bn-scale-l1' (--set train.bn-scale-l1): shrinks the scales after every step "
+                + "in the driver: with train.distributed.mode = parameter-averaging it must be 0"), m);
+        assertTrue(m.contains("key 'train.distributed.mode' (--set train.distributed.mode): parameter averaging cannot run "
+                + "finetune.teacher (train) on every batch"), m);
+        assertTrue(m.contains("parameter averaging cannot run qat.teacher (train) on every batch"), m);
+        assertTrue(m.contains("feature losses (distill.l2, distill.fsp) train locally"), m);
+
+        StageInstance<?> offline = stage(plan("pipeline.stages=[prepare-data, train, soft-labels, distill]",
+                "train.distributed.mode=parameter-averaging", "distill.mode=offline", "distill.student-model.family=vgg",
+                "train.augmentation.padding=0", "train.augmentation.flip-probability=0"), "distill");
+        assertEquals("\"parameter-averaging\"", offline.keysRead().get("train.distributed.mode"),
+                "soft labels alone train in the executors, and where a stage trains is part of its signature");
+        assertEquals("5", offline.keysRead().get("train.distributed.averaging-frequency"));
+        assertFalse(stage(plan("pipeline.stages=[prepare-data, train]"), "train").keysRead()
+                .containsKey("train.distributed.averaging-frequency"), "local training has no averaging");
+
+        ConfigException typo = assertThrows(ConfigException.class, () -> plan("pipeline.stages=[prepare-data, train]",
+                "train.distributed.mode=parameter-averageing"));
+        assertTrue(typo.getMessage().contains("did you mean 'parameter-averaging'"), typo.getMessage());
+    }
+
+    @Test
     void aStageReadsOnlyWhatItsChoicesNeed() {
         StageInstance<?> uniform = stage(plan("pipeline.stages=[prune]"), "prune");
         assertFalse(uniform.keysRead().containsKey("prune.allocation"), "uniform pruning allocates nothing");

@@ -75,14 +75,16 @@ public final class Trainer {
                                   BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
         FusedBatchNorm.installOn(net);
         try (OnePassReLU6.Installed relu6 = OnePassReLU6.installOn(net)) {
-            return trainEpochs(net, train, targets, validation, checkpoints);
+            return fit(net, localSteps(train, targets), validation, checkpoints);
         }
     }
 
-    private List<EpochSummary> trainEpochs(ComputationGraph net, BatchSource train, Function<DataSet, MultiDataSet> targets,
-                                           BatchSource validation, EpochCheckpoints checkpoints) throws IOException {
-        long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
-        long totalIterations = perEpoch * recipe.epochs();
+    /**
+     * Trains {@code net} in place for the recipe's epochs, each taken by {@code steps} (on a cluster,
+     * say), with the same resume, validation, checks, history and checkpoints as a local training.
+     */
+    public List<EpochSummary> fit(ComputationGraph net, EpochSteps steps, BatchSource validation,
+                                  EpochCheckpoints checkpoints) throws IOException {
         List<EpochSummary> history = new ArrayList<>();
         Optional<TrainingState> resumed = checkpoints.latest();
         if (resumed.isPresent() && resumed.get().epoch() <= recipe.epochs()) {
@@ -91,14 +93,50 @@ public final class Trainer {
             LOG.info("resuming after epoch {}/{}, from the state saved when it ended", resumed.get().epoch(),
                     recipe.epochs());
         }
-        long started = System.nanoTime();
-        long done = 0;
-        long skipped = perEpoch * history.size();
         for (int epoch = history.size() + 1; epoch <= recipe.epochs(); epoch++) {
             // seeded per epoch, so that an epoch draws the same numbers whether or not training resumed before it
             Nd4j.getRandom().setSeed(recipe.seed() * 1_000_003L + epoch);
             long epochStart = System.nanoTime();
+            EpochSteps.EpochLoss loss = steps.run(net, epoch);
+            if (!Double.isFinite(loss.meanLoss())) {
+                throw new TrainingDivergedException("the loss is " + loss.meanLoss(), epoch, 0, learningRate(net));
+            }
+            // a weight can overflow while the loss still reads finite (a saturated softmax)
+            if (!Double.isFinite(net.params().sumNumber().doubleValue())) {
+                throw new TrainingDivergedException("a weight is not finite", epoch, 0, learningRate(net));
+            }
+            double seconds = (System.nanoTime() - epochStart) / 1e9;
+            double valTop1 = Double.NaN;
+            double valLoss = Double.NaN;
+            if (validation != null) {
+                ClassificationMetrics m = Evaluator.evaluate(net, validation, numClasses);
+                valTop1 = m.top1();
+                valLoss = m.loss();
+            }
+            net.getConfiguration().setEpochCount(epoch);
+            EpochSummary summary = new EpochSummary(epoch, loss.meanLoss(), learningRate(net),
+                    loss.images() / seconds, seconds, valTop1, valLoss);
+            LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s%s", epoch, recipe.epochs(),
+                    formatDuration(seconds), summary.trainLoss(), summary.imagesPerSecond(),
+                    validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss),
+                    recipe.bnScaleL1() > 0
+                            ? ", batch norm scales at 0: " + BatchNormScaleShrinkage.zeroScales(net) : ""));
+            history.add(summary);
+            checkpoints.save(TrainingState.of(net, history));
+        }
+        return history;
+    }
+
+    /** The steps of one epoch in this JVM: batches prefetched in a thread, a step per batch, progress logged. */
+    private EpochSteps localSteps(BatchSource train, Function<DataSet, MultiDataSet> targets) {
+        long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
+        long started = System.nanoTime();
+        long[] done = {0};
+        return (net, epoch) -> {
+            long epochStart = System.nanoTime();
             long lastLog = epochStart;
+            // iterations left in the whole training, for the ETA (a resumed training starts later)
+            long remaining = perEpoch * (recipe.epochs() - epoch + 1);
             double lossSum = 0;
             long images = 0;
             int iteration = 0;
@@ -123,7 +161,7 @@ public final class Trainer {
                         BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
                     }
                     iteration++;
-                    done++;
+                    done[0]++;
                     long n = batch.getFeatures(0).size(0);
                     images += n;
                     double loss = net.score();
@@ -134,42 +172,20 @@ public final class Trainer {
                     long now = System.nanoTime();
                     if (now - lastLog > LOG_INTERVAL_NANOS || iteration == perEpoch) {
                         lastLog = now;
-                        double elapsed = (now - started) / 1e9;
                         double rate = images / ((now - epochStart) / 1e9);
-                        double eta = elapsed / done * (totalIterations - skipped - done);
+                        double eta = (now - started) / 1e9 / done[0] * (remaining - iteration);
                         LOG.info(String.format("epoch %d/%d  iteration %d/%d  loss %.4f  lr %.5f  %.0f images/s  ETA %s",
                                 epoch, recipe.epochs(), iteration, perEpoch, lossSum / images, learningRate(net),
                                 rate, formatDuration(eta)));
                     }
                 }
             }
-            // a weight can overflow while the loss still reads finite (a saturated softmax)
-            if (!Double.isFinite(net.params().sumNumber().doubleValue())) {
-                throw new TrainingDivergedException("a weight is not finite", epoch, iteration, learningRate(net));
-            }
-            double seconds = (System.nanoTime() - epochStart) / 1e9;
-            double valTop1 = Double.NaN;
-            double valLoss = Double.NaN;
-            if (validation != null) {
-                ClassificationMetrics m = Evaluator.evaluate(net, validation, numClasses);
-                valTop1 = m.top1();
-                valLoss = m.loss();
-            }
-            net.getConfiguration().setEpochCount(epoch);
-            EpochSummary summary = new EpochSummary(epoch, lossSum / Math.max(1, images), learningRate(net),
-                    images / seconds, seconds, valTop1, valLoss);
-            LOG.info(String.format("epoch %d/%d done in %s: train loss %.4f, %.0f images/s%s%s", epoch, recipe.epochs(),
-                    formatDuration(seconds), summary.trainLoss(), summary.imagesPerSecond(),
-                    validation == null ? "" : String.format(", validation top-1 %.2f%% loss %.4f", 100 * valTop1, valLoss),
-                    recipe.bnScaleL1() > 0
-                            ? ", batch norm scales at 0: " + BatchNormScaleShrinkage.zeroScales(net) : ""));
-            history.add(summary);
-            checkpoints.save(TrainingState.of(net, history));
-        }
-        return history;
+            return new EpochSteps.EpochLoss(lossSum / Math.max(1, images), images);
+        };
     }
 
-    private static double learningRate(ComputationGraph net) {
+    /** The learning rate the schedule gives at the network's current iteration. */
+    public static double learningRate(ComputationGraph net) {
         return net.getLayer(0).conf().getLayer().getUpdaterByParam(net.getLayer(0).paramTable().keySet().stream()
                         .findFirst().orElse("W"))
                 .getLearningRate(net.getConfiguration().getIterationCount(), net.getConfiguration().getEpochCount());
