@@ -5,11 +5,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.Augmentation;
@@ -224,7 +227,7 @@ public final class ModelTraining {
         try (SoftLabelDistillation.Installed installed = distillation.installOn(trained)) {
             FeatureLosses features = teaching.features();
             if (features == null) {
-                return new Trained(trained, trainer.fit(trained, train, distillation::targets, val, checkpoints));
+                return new Trained(trained, steps.fitLocally(trained, train, distillation::targets));
             }
             LOG.info("{}: and from the teacher's features: {}", ctx.stageName(), features.losses());
             ImageShape shape = assembler.shape();
@@ -237,7 +240,7 @@ public final class ModelTraining {
                         + "stage '" + ctx.stageName() + "')");
             }
             try (attached) {
-                return new Trained(trained, trainer.fit(attached.network(), train, features::targets, val, checkpoints));
+                return new Trained(trained, steps.fitLocally(attached.network(), train, features::targets));
             }
         }
     }
@@ -300,8 +303,8 @@ public final class ModelTraining {
             long classes = assembler.numClasses();
             long[] split = widths;
             try (attached) {
-                return steps.trainer.fit(attached.network(), withTargets,
-                        batch -> FeatureLosses.storedTargets(batch, classes, split), steps.val, steps.checkpoints);
+                return steps.fitLocally(attached.network(), withTargets,
+                        batch -> FeatureLosses.storedTargets(batch, classes, split));
             }
         }
     }
@@ -314,6 +317,12 @@ public final class ModelTraining {
             return where.local() ? trainer.fit(net, train, val, checkpoints)
                     : trainer.fit(net, new DistributedSteps(ctx.spark(), train, recipe, where, ctx.stageName()), val,
                     checkpoints);
+        }
+
+        /** Trains {@code net} in place in the driver, on the labels {@code targets} makes of each batch. */
+        List<EpochSummary> fitLocally(ComputationGraph net, SparkBatchSource train,
+                                      Function<DataSet, MultiDataSet> targets) throws IOException {
+            return trainer.fit(net, train, targets, val, checkpoints);
         }
 
         /** Fails when the steps would be taken in the executors, which cannot do what {@code what} says. */
