@@ -52,7 +52,7 @@ class YarnClusterTest {
 
     /** What a Spark distribution does not hold: this project, its libraries (in the application jar), tests. */
     static final List<String> NOT_SPARK = List.of("/org/sparkslim/", "/org/deeplearning4j/", "/org/nd4j/",
-            "/org/bytedeco/", "/com/microsoft/onnxruntime/", "/org/knowm/", "/org/commonmark/", "/info/picocli/",
+            "/org/bytedeco/", "/org/datavec/", "/de/javakaffee/", "/com/microsoft/onnxruntime/", "/org/knowm/", "/org/commonmark/", "/info/picocli/",
             "/com/typesafe/config/", "/org/seleniumhq/", "/io/opentelemetry/", "/org/junit/", "/junit/",
             "/hadoop-client-minicluster/", "/target/");
 
@@ -204,6 +204,30 @@ class YarnClusterTest {
     }
 
     /**
+     * Training in the executors, each in its own JVM and YARN container, by parameter averaging: the
+     * driver averages the two executors' copies after every round.
+     */
+    @Test
+    @Order(4)
+    void parameterAveragingTrainsInTheExecutors() throws Exception {
+        String averaged = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-averaged";
+        Submission run = submit("client", averaged, "averaged", "pipeline.stages = [prepare-data, train]",
+                "train { epochs = 2, distributed.mode = parameter-averaging }");
+        assertEquals(0, run.code(), run.output());
+        assertTrue(exists(averaged + "/train/_SUCCESS"));
+        assertTrue(run.output().contains("train: epoch 2 took 24 steps in the executors, on 3000 of the 3000 images"),
+                run.output());
+        SparkSession spark = TestPipeline.localSpark("yarn-averaged-check");
+        try {
+            double valTop1 = spark.read().parquet(averaged + "/train/history.parquet").where("epoch = 2")
+                    .first().getAs("val_top1");
+            assertTrue(valTop1 > 0.4, "the averaged copies learned: " + valTop1);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /**
      * The log (stderr) of an executor container of {@code application} that has been running the same
      * task for the last 300 ms (a scoring task, not one of the short reads around it), or null.
      */
@@ -260,14 +284,14 @@ class YarnClusterTest {
         return m.group(1);
     }
 
-    private Submission submit(String deployMode, String run, String name) throws Exception {
-        Started started = start(deployMode, run, name);
+    private Submission submit(String deployMode, String run, String name, String... more) throws Exception {
+        Started started = start(deployMode, run, name, more);
         assertTrue(started.process().waitFor(15, TimeUnit.MINUTES), "the submission ended");
         return new Submission(started.process().exitValue(), Files.readString(started.log()));
     }
 
-    /** Submits the test's run through the launcher script, as a user does. */
-    private Started start(String deployMode, String run, String name) throws IOException {
+    /** Submits the test's run, and {@code more} settings, through the launcher script, as a user does. */
+    private Started start(String deployMode, String run, String name, String... more) throws IOException {
         Path conf = Files.writeString(dir.resolve(name + ".conf"), String.join("\n",
                 "pipeline.stages = [" + String.join(", ", STAGES) + "]",
                 "run.dir = \"" + run + "\"",
@@ -275,7 +299,7 @@ class YarnClusterTest {
                 "model { family = vgg, width-multiplier = 0.25 }", "train.epochs = 3",
                 "evaluate { write-predictions = false, latency { batch-sizes = [1], warmup = 1, runs = 3 } }",
                 // the minicluster runs no web proxy for the UI's filter to point at
-                "spark.conf { \"spark.ui.enabled\" = false }") + "\n");
+                "spark.conf { \"spark.ui.enabled\" = false }") + "\n" + String.join("\n", more) + "\n");
         Path log = dir.resolve("submit-" + name + ".log");
         ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString(), conf.toString()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
