@@ -76,7 +76,10 @@ public final class RunConfig {
             throw new ConfigException("config file not found: " + file);
         }
         try {
-            return ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+            // absolute, so that a file named without a directory still finds the files it includes beside it
+            // (HOCON would look for them on the classpath, and skip them silently when not found there)
+            return ConfigFactory.parseFile(file.toAbsolutePath().toFile(),
+                    ConfigParseOptions.defaults().setAllowMissing(false));
         } catch (Parse e) {
             throw new ConfigException("cannot parse config file " + file + ": " + e.getMessage(), e);
         }

@@ -34,6 +34,24 @@ class RunConfigTest {
     }
 
     @Test
+    void aFileNamedWithoutADirectoryIncludesTheFilesBesideIt() throws IOException {
+        // run from the directory of the configs, as "sparkslim run l2.conf" is
+        Path base = Files.createTempFile(Path.of(""), "base", ".conf");
+        Path run = Files.createTempFile(Path.of(""), "run", ".conf");
+        try {
+            Files.writeString(base, "train.epochs = 7\n");
+            Files.writeString(run, "include \"" + base.getFileName() + "\"\nmodel.family = vgg\n");
+            assertEquals(null, run.getParent(), "a bare file name");
+            Config c = RunConfig.load(run, List.of());
+            assertEquals(7, c.getInt("train.epochs"), "the included file was read");
+            assertEquals("vgg", c.getString("model.family"));
+        } finally {
+            Files.delete(base);
+            Files.delete(run);
+        }
+    }
+
+    @Test
     void unknownKeyIsNamedWithItsFileLineAndASuggestion() throws IOException {
         Path file = write("train {\n  epoch = 3\n}\n");
         ConfigException e = assertThrows(ConfigException.class, () -> RunConfig.load(file, List.of()));
