@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,6 +88,9 @@ class KilledRunResumeTest {
         }
         try (Stream<Path> files = Files.walk(area)) {
             return files.filter(f -> f.toString().endsWith(name)).findFirst();
+        } catch (UncheckedIOException | NoSuchFileException e) {
+            // a file Spark was writing went away during the walk: look again at the next poll
+            return Optional.empty();
         }
     }
 
