@@ -180,10 +180,9 @@ class YarnClusterTest {
         }
         assertTrue(busy != null, "an executor was scoring when the run ended: " + Files.readString(resumed.log()));
         String container = busy.getParent().getFileName().toString(); // its log directory is named after it
-        ProcessHandle executor = ProcessHandle.allProcesses().filter(h -> h.info().commandLine()
-                .filter(c -> c.contains("CoarseGrainedExecutorBackend") && c.contains(container)).isPresent())
-                .findFirst().orElseThrow(() -> new AssertionError("no executor process of " + container));
+        ProcessHandle executor = executorJvm(container);
         executor.destroyForcibly();
+        executor.onExit().get(1, TimeUnit.MINUTES);
         assertTrue(resumed.process().waitFor(15, TimeUnit.MINUTES), "the resumed submission ended");
         String log = Files.readString(resumed.log());
         assertEquals(0, resumed.process().exitValue(), log);
@@ -225,6 +224,19 @@ class YarnClusterTest {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * The Java process of an executor container: YARN starts it under a {@code bash -c} whose command
+     * line names the same class and container. Killing that shell instead would leave the JVM running
+     * in a container YARN counts as ended, and YARN would then delete the files under the live JVM.
+     */
+    private static ProcessHandle executorJvm(String container) {
+        return ProcessHandle.allProcesses()
+                .filter(h -> h.info().command().filter(c -> c.endsWith("/java")).isPresent())
+                .filter(h -> h.info().commandLine()
+                        .filter(c -> c.contains("CoarseGrainedExecutorBackend") && c.contains(container)).isPresent())
+                .findFirst().orElseThrow(() -> new AssertionError("no executor JVM of " + container));
     }
 
     /**
