@@ -62,4 +62,29 @@ class ImportPipelineTest {
         assertTrue(shape.getMessage().contains("takes images of 3x32x32") && shape.getMessage().contains(
                 "the data (data.*) are 1x28x28"), shape.getMessage());
     }
+
+    /**
+     * A Keras file (written by TensorFlow.js's Keras implementation, untrained: a residual network)
+     * is fine-tuned from its random weights, pruned, quantized and exported as int8 for ONNX Runtime.
+     */
+    @Test
+    void aKerasModelIsFineTunedPrunedQuantizedAndExported() throws Exception {
+        TestPipeline.requireFashionMnist();
+        Path keras = Path.of("..", "lib-compression", "src", "test", "resources", "keras", "tfjs-residual.h5")
+                .toAbsolutePath().normalize();
+        List<String> stages = List.of("pipeline.stages=[prepare-data, import, finetune, prune, qat, evaluate, export]",
+                "import.file=\"" + keras + "\"", "finetune.model=import", "finetune.epochs=4",
+                "finetune.learning-rate=0.1", "train.batch-size=32", "prune.model=finetune", "prune.strategy=uniform",
+                "prune.target-macs-reduction=0.5", "qat.model=prune", "qat.epochs=1",
+                "evaluate.models=[import, finetune, qat]", "export.models=[qat]");
+        assertEquals(List.of("import", "finetune", "prune", "qat", "evaluate", "export"),
+                TestPipeline.ran(it.run(stages.toArray(String[]::new))));
+        List<Row> metrics = it.table("evaluate", "metrics.parquet").orderBy("stage").collectAsList();
+        assertEquals(List.of("finetune", "import", "qat"), metrics.stream().map(r -> r.<String>getAs("stage")).toList());
+        double untrained = metrics.get(1).<Double>getAs("top1");
+        double fineTuned = metrics.get(0).<Double>getAs("top1");
+        assertTrue(fineTuned > untrained + 0.2, "fine-tuning taught the imported network: " + untrained + " -> " + fineTuned);
+        assertTrue(metrics.get(2).<Long>getAs("macs") < metrics.get(0).<Long>getAs("macs"), "pruned");
+        assertTrue(Files.exists(it.runDir().resolve("export/qat-model-int8.onnx")), "exported as int8");
+    }
 }

@@ -2,12 +2,16 @@ package org.sparkslim.jobs.stages;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.util.List;
+import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.keras.KerasImporter;
+import org.sparkslim.compression.model.ImportedModel;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.onnx.OnnxImporter;
 import org.sparkslim.jobs.config.ConfigException;
@@ -18,16 +22,29 @@ import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 
 /**
- * Reads a classifier trained elsewhere, an ONNX file ({@code import.file}, any Hadoop file system),
- * as this run's model, so that every stage that takes a model can take it: {@code prune.model =
- * import}. The model must take the data's images ({@code data.*}) and have its number of classes.
+ * Reads a classifier trained elsewhere ({@code import.file}, on any Hadoop file system) as this run's
+ * model, so that every stage that takes a model can take it: {@code prune.model = import}. An
+ * {@code .onnx} file goes through the project's ONNX importer, a Keras {@code .h5} file through DL4J's
+ * Keras importer; both give the project's own layout. The model must take the data's images
+ * ({@code data.*}) and have its number of classes.
  */
 public final class ImportStage implements Stage<ImportStage.Settings> {
     private static final Logger LOG = LoggerFactory.getLogger(ImportStage.class);
     /** The family recorded for an imported model: none of the zoo's. */
     public static final String FAMILY = "imported";
 
-    public record Settings(String file, DataSettings data) {
+    /** The file formats this stage reads, by file name ending. */
+    public enum Format {
+        ONNX, KERAS;
+
+        /** The format of {@code file}, or null when its name says none of them. */
+        static Format of(String file) {
+            String name = file.toLowerCase(Locale.ROOT);
+            return name.endsWith(".onnx") ? ONNX : name.endsWith(".h5") || name.endsWith(".hdf5") ? KERAS : null;
+        }
+    }
+
+    public record Settings(String file, Format format, DataSettings data) {
     }
 
     @Override
@@ -37,16 +54,21 @@ public final class ImportStage implements Stage<ImportStage.Settings> {
 
     @Override
     public String description() {
-        return "read an ONNX classifier trained elsewhere (import.file) as this run's model";
+        return "read a classifier trained elsewhere (import.file: ONNX or Keras .h5) as this run's model";
     }
 
     @Override
     public Settings settings(SettingsReader r) {
-        String file = r.nonEmpty("import.file", "name the .onnx file to import");
+        String file = r.nonEmpty("import.file", "name the .onnx or Keras .h5 file to import");
+        Format format = Format.of(file);
         if (!file.isBlank()) {
             r.fingerprint("import.file", file, false);
+            if (format == null) {
+                r.fault("import.file", "'" + file + "' is neither an ONNX file (.onnx) nor a Keras HDF5 file (.h5, "
+                        + ".hdf5)" + (file.endsWith(".keras") ? "; save the Keras model with model.save(\"model.h5\")" : ""));
+            }
         }
-        return new Settings(file, DataSettings.read(r));
+        return new Settings(file, format, DataSettings.read(r));
     }
 
     @Override
@@ -62,9 +84,9 @@ public final class ImportStage implements Stage<ImportStage.Settings> {
     @Override
     public void run(StageContext<Settings> ctx) throws Exception {
         Settings s = ctx.settings();
-        OnnxImporter.Imported imported;
+        ImportedModel imported;
         try {
-            imported = OnnxImporter.read(read(s.file()), s.file());
+            imported = s.format() == Format.ONNX ? OnnxImporter.read(read(s.file()), s.file()) : readKeras(s.file());
         } catch (IllegalArgumentException e) {
             throw new ConfigException("import.file: " + e.getMessage(), e);
         }
@@ -82,6 +104,17 @@ public final class ImportStage implements Stage<ImportStage.Settings> {
                 imported.net().getConfiguration().getVertices().size(), cost.macs(), cost.params(),
                 imported.endedInLogits() ? "; it ended in logits, its classifier now ends in a softmax" : "");
         ModelCheckpoint.writeSingle(ctx, imported.net(), FAMILY, "", s.data().shape());
+    }
+
+    /** DL4J's Keras importer reads local files: a copy of the file, wherever it is. */
+    private static ImportedModel readKeras(String file) throws IOException {
+        java.nio.file.Path local = Files.createTempFile("sparkslim-import-", ".h5");
+        try {
+            Files.write(local, read(file));
+            return KerasImporter.read(local, file);
+        } finally {
+            Files.deleteIfExists(local);
+        }
     }
 
     private static byte[] read(String file) throws IOException {

@@ -64,6 +64,17 @@ class StageSettingsTest {
     }
 
     @Test
+    void anImportedFileMustBeOnnxOrKeras() {
+        ConfigException e = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, import]", "import.file=models/classifier.keras"));
+        assertTrue(e.getMessage().contains("key 'import.file' (--set import.file): 'models/classifier.keras' is neither "
+                + "an ONNX file (.onnx) nor a Keras HDF5 file (.h5, .hdf5); save the Keras model with "
+                + "model.save(\"model.h5\")"), e.getMessage());
+        plan("pipeline.stages=[prepare-data, import]", "import.file=" + Path.of("..", "lib-compression", "src", "test",
+                "resources", "keras", "tfjs-residual.h5").toAbsolutePath());
+    }
+
+    @Test
     void distillationLossesAreCheckedEntryByEntry() {
         ConfigException e = assertThrows(ConfigException.class, () -> plan(
                 "pipeline.stages=[prepare-data, train, distill]", "distill.teacher=train",

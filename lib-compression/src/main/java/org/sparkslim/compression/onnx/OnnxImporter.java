@@ -13,31 +13,26 @@ import java.util.TreeSet;
 import onnx.Onnx;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
-import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.shade.protobuf.InvalidProtocolBufferException;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.model.ImportedLayers;
+import org.sparkslim.compression.model.ImportedModel;
 
 /**
  * Reads an ONNX image classifier (opset 11-17, as PyTorch's and tf2onnx's exporters write it) as a
@@ -54,10 +49,6 @@ public final class OnnxImporter {
     public static final Set<String> SUPPORTED = new TreeSet<>(List.of("Constant", "Conv", "BatchNormalization", "Relu", "Clip",
             "LeakyRelu", "Sigmoid", "MaxPool", "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Gemm",
             "MatMul", "Add", "Concat", "Softmax", "Identity", "Dropout"));
-
-    /** An imported network, its input shape, and whether the ONNX model ended in logits (no Softmax). */
-    public record Imported(ComputationGraph net, ImageShape input, boolean endedInLogits) {
-    }
 
     private final Onnx.GraphProto graph;
     private final Map<String, Onnx.TensorProto> initializers = new HashMap<>();
@@ -97,13 +88,11 @@ public final class OnnxImporter {
         for (Onnx.NodeProto n : graph.getNodeList()) {
             n.getInputList().forEach(i -> readers.merge(i, 1, Integer::sum));
         }
-        builder = new NeuralNetConfiguration.Builder().weightInit(WeightInit.XAVIER).graphBuilder()
-                .addInputs(inputName).setInputTypes(InputType.convolutional(input.height(), input.width(),
-                        input.channels()));
+        builder = ImportedLayers.graph(inputName, input);
     }
 
     /** Reads a serialized ONNX model. */
-    public static Imported read(byte[] model, String source) {
+    public static ImportedModel read(byte[] model, String source) {
         try {
             return new OnnxImporter(Onnx.ModelProto.parseFrom(model)).build();
         } catch (InvalidProtocolBufferException e) {
@@ -111,7 +100,7 @@ public final class OnnxImporter {
         }
     }
 
-    private Imported build() {
+    private ImportedModel build() {
         for (Onnx.NodeProto n : graph.getNodeList()) {
             convert(n);
         }
@@ -124,14 +113,12 @@ public final class OnnxImporter {
         // the classifier becomes a softmax output layer with its dense layer's weights
         Map<String, INDArray> w = params.get(output);
         builder.removeVertex(output, false);
-        builder.addLayer(output, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(w.get("W").size(0))
-                .nOut(w.get("W").size(1)).hasBias(w.containsKey("b")).activation(Activation.SOFTMAX).build(),
-                denseInputs.get(output));
+        builder.addLayer(output, ImportedLayers.classifier(w.get("W"), w.containsKey("b")), denseInputs.get(output));
         builder.setOutputs(output);
         ComputationGraph net = new ComputationGraph(builder.build());
         net.init();
         params.forEach((layer, p) -> p.forEach((key, value) -> net.getLayer(layer).setParam(key, value)));
-        return new Imported(net, input, !softmaxed);
+        return new ImportedModel(net, input, !softmaxed);
     }
 
     private String vertex(String tensor) {
@@ -259,13 +246,9 @@ public final class OnnxImporter {
         long c = shapes.get(x)[0];
         double eps = floatAttr(n, "epsilon", 1e-5f);
         String out = n.getOutput(0);
-        builder.addLayer(out, new BatchNormalization.Builder().nIn(c).nOut(c).eps(eps).useLogStd(true).build(), x);
-        INDArray variance = tensor(n, n.getInput(4)).reshape(1, c);
-        // DL4J keeps log10 of the running standard deviation, sqrt(var), and divides by sqrt(var + eps)
-        params.put(out, Map.of("gamma", tensor(n, n.getInput(1)).reshape(1, c), "beta", tensor(n, n.getInput(2)).reshape(1, c),
-                "mean", tensor(n, n.getInput(3)).reshape(1, c),
-                "log10stdev", Transforms.log(Transforms.max(variance.castTo(DataType.DOUBLE), 1e-30, false), 10, false)
-                        .muli(0.5).castTo(DataType.FLOAT)));
+        builder.addLayer(out, ImportedLayers.batchNorm(c, eps), x);
+        params.put(out, ImportedLayers.batchNormParams(tensor(n, n.getInput(1)), tensor(n, n.getInput(2)),
+                tensor(n, n.getInput(3)), tensor(n, n.getInput(4))));
         shapes.put(out, shapes.get(x));
     }
 

@@ -23,6 +23,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.sparkslim.compression.model.ImportedModel;
 import org.sparkslim.compression.model.LayerKind;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.TestNetworks;
@@ -37,7 +38,7 @@ class OnnxImporterTest {
     void exportedZooNetworksImportToEqualNetworks(String family) {
         ComputationGraph original = TestNetworks.zoo(family);
         byte[] exported = OnnxExporter.export(original, TestNetworks.FASHION);
-        OnnxImporter.Imported imported = OnnxImporter.read(exported, family + ".onnx");
+        ImportedModel imported = OnnxImporter.read(exported, family + ".onnx");
         assertEquals(TestNetworks.FASHION, imported.input());
         assertFalse(imported.endedInLogits(), "the exporter writes the softmax");
         ComputationGraph net = imported.net();
@@ -63,7 +64,7 @@ class OnnxImporterTest {
     @CsvSource({"torch-residual, true, 4", "torch-depthwise, false, 3", "torch-concat, true, 3"})
     void torchExportsImportComputeWhatTorchComputedAndExportAgain(String name, boolean logits, int batchNorms) throws Exception {
         File dir = new File(getClass().getResource("/onnx/" + name + ".onnx").toURI()).getParentFile();
-        OnnxImporter.Imported imported = OnnxImporter.read(Files.readAllBytes(new File(dir, name + ".onnx").toPath()),
+        ImportedModel imported = OnnxImporter.read(Files.readAllBytes(new File(dir, name + ".onnx").toPath()),
                 name);
         assertEquals(logits, imported.endedInLogits());
         INDArray input = Nd4j.createFromNpyFile(new File(dir, name + ".input.npy"));
