@@ -92,6 +92,16 @@ function unsupported() {
   return tf.model({inputs: image, outputs: probabilities, name: 'unsupported'});
 }
 
+/** A batch norm over a flattened map, which Keras normalizes per feature: refused, not misread. */
+function flatBatchNorm() {
+  return tf.sequential({name: 'flat_batch_norm', layers: [
+    L.conv2d({inputShape: [28, 28, 1], filters: 2, kernelSize: 3, strides: 4, name: 'conv'}),
+    L.flatten({name: 'flatten'}),
+    L.batchNormalization({name: 'flat_bn'}),
+    L.dense({units: 10, activation: 'softmax', name: 'classifier'}),
+  ]});
+}
+
 function write(model, file) {
   for (const layer of model.layers) {
     // weights away from their initial values, batch norm statistics away from 0 and 1, so each matters
@@ -126,7 +136,7 @@ function write(model, file) {
 }
 
 for (const [name, build] of [['residual', residual], ['depthwise', depthwise], ['concat', concat],
-    ['sequential', sequential], ['unsupported', unsupported]]) {
+    ['sequential', sequential], ['unsupported', unsupported], ['flat-batch-norm', flatBatchNorm]]) {
   const model = build();
   write(model, `tfjs-${name}.h5`);
   const input = uniform([3, 28, 28, 1], 0, 1);

@@ -179,6 +179,10 @@ public final class KerasImporter {
             throw unsupported(name, "input preprocessor " + lv.getPreProcessor().getClass().getSimpleName());
         }
         LayerKind kind = LayerKind.of(vertex);
+        boolean flattening = vertex instanceof LayerVertex lv && lv.getPreProcessor() != null;
+        if (flattening && kind != LayerKind.DENSE && kind != LayerKind.OUTPUT && kind != LayerKind.DROPOUT) {
+            throw unsupported(name, "reads a flattened feature map; only a Dense layer may");
+        }
         switch (kind) {
             case CONVOLUTION, DEPTHWISE_CONVOLUTION -> convolution(name, (ConvolutionLayer) layer(vertex), in(name, inputs));
             case BATCH_NORM -> batchNorm(name, (BatchNormalization) layer(vertex), in(name, inputs));
@@ -186,7 +190,7 @@ public final class KerasImporter {
             case MAX_POOL, OTHER_POOL -> pool(name, (SubsamplingLayer) layer(vertex), inputs.get(0));
             case GLOBAL_AVG_POOL -> single(name, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), inputs.get(0));
             case DENSE, OUTPUT -> dense(name, (FeedForwardLayer) layer(vertex), inputs.get(0));
-            case DROPOUT -> passThrough(name, inputs.get(0), ((LayerVertex) vertex).getPreProcessor() != null);
+            case DROPOUT -> passThrough(name, inputs.get(0), flattening);
             case ADD -> join(name, new ElementWiseVertex(ElementWiseVertex.Op.Add), inputs);
             case CONCAT -> concat(name, (MergeVertex) vertex, inputs);
             default -> throw unsupported(name, describe(vertex));

@@ -91,6 +91,15 @@ class KerasImporterTest {
                 && e.getMessage().contains("the importer converts Conv2D, DepthwiseConv2D"), e.getMessage());
     }
 
+    /** Keras normalizes a flattened map per feature, the project's batch norm per channel: refused. */
+    @Test
+    void aBatchNormOverAFlattenedMapIsRefused() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasImporter.read(fixture("tfjs-flat-batch-norm.h5"), "tfjs-flat-batch-norm.h5"));
+        assertTrue(e.getMessage().startsWith("tfjs-flat-batch-norm.h5: cannot import layer 'flat_bn' (reads a flattened "
+                + "feature map; only a Dense layer may)"), e.getMessage());
+    }
+
     @Test
     void aFileThatIsNoKerasModelIsNamed(@TempDir Path dir) throws Exception {
         Path garbage = Files.write(dir.resolve("garbage.h5"), new byte[] {1, 2, 3, 4, 5});
