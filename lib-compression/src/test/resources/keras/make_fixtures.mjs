@@ -102,6 +102,16 @@ function flatBatchNorm() {
   ]});
 }
 
+/** A softmax before the last dense layer: only a classifier may end in one, so it is refused. */
+function softmaxInside() {
+  return tf.sequential({name: 'softmax_inside', layers: [
+    L.conv2d({inputShape: [28, 28, 1], filters: 2, kernelSize: 3, name: 'conv'}),
+    L.globalAveragePooling2d({name: 'gap'}),
+    L.dense({units: 6, activation: 'softmax', name: 'hidden'}),
+    L.dense({units: 10, activation: 'softmax', name: 'classifier'}),
+  ]});
+}
+
 function write(model, file) {
   for (const layer of model.layers) {
     // weights away from their initial values, batch norm statistics away from 0 and 1, so each matters
@@ -136,7 +146,8 @@ function write(model, file) {
 }
 
 for (const [name, build] of [['residual', residual], ['depthwise', depthwise], ['concat', concat],
-    ['sequential', sequential], ['unsupported', unsupported], ['flat-batch-norm', flatBatchNorm]]) {
+    ['sequential', sequential], ['unsupported', unsupported], ['flat-batch-norm', flatBatchNorm],
+    ['softmax-inside', softmaxInside]]) {
   const model = build();
   write(model, `tfjs-${name}.h5`);
   const input = uniform([3, 28, 28, 1], 0, 1);

@@ -313,12 +313,13 @@ public final class KerasImporter {
             case AVG -> PoolingType.AVG;
             default -> throw unsupported(name, p.getPoolingType() + " pooling");
         };
-        InputType.InputTypeConvolutional in = (InputType.InputTypeConvolutional) types.get(input);
-        if (type == PoolingType.AVG && padded(p, in)) {
+        String x = in(name, List.of(input));
+        if (type == PoolingType.AVG && padded(p, (InputType.InputTypeConvolutional) types.get(input))) {
             throw unsupported(name, "average pooling with padding");
         }
-        single(name, new SubsamplingLayer.Builder(type).kernelSize(p.getKernelSize()).stride(p.getStride())
-                .padding(p.getPadding()).convolutionMode(p.getConvolutionMode()).build(), input);
+        builder.addLayer(name, new SubsamplingLayer.Builder(type).kernelSize(p.getKernelSize()).stride(p.getStride())
+                .padding(p.getPadding()).convolutionMode(p.getConvolutionMode()).build(), x);
+        vertexOf.put(name, name);
     }
 
     /** Whether a window runs over the border, where DL4J and Keras average different counts. */
@@ -358,6 +359,9 @@ public final class KerasImporter {
     }
 
     private void dense(String name, FeedForwardLayer d, String input) {
+        if (softmaxed) {
+            throw unsupported(name, "a dense layer after a softmax; only the classifier may end in one");
+        }
         String x = vertexOf.get(input);
         builder.addLayer(name, new DenseLayer.Builder().nIn(d.getNIn()).nOut(d.getNOut()).hasBias(true)
                 .activation(Activation.IDENTITY).build(), x);

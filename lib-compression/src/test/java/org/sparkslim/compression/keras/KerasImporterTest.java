@@ -101,6 +101,14 @@ class KerasImporterTest {
     }
 
     @Test
+    void aSoftmaxBeforeTheLastDenseLayerIsRefused() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KerasImporter.read(fixture("tfjs-softmax-inside.h5"), "tfjs-softmax-inside.h5"));
+        assertTrue(e.getMessage().startsWith("tfjs-softmax-inside.h5: cannot import layer 'classifier' (a dense layer "
+                + "after a softmax"), e.getMessage());
+    }
+
+    @Test
     void aFileThatIsNoKerasModelIsNamed(@TempDir Path dir) throws Exception {
         Path garbage = Files.write(dir.resolve("garbage.h5"), new byte[] {1, 2, 3, 4, 5});
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
