@@ -83,29 +83,21 @@ class KerasImporterTest {
         assertTrue(ModelCost.of(pruned, TestNetworks.FASHION).macs() < ModelCost.of(net, TestNetworks.FASHION).macs());
     }
 
-    @Test
-    void aLayerThatDoesNotConvertIsNamedWithTheOnesThatDo() throws Exception {
+    /**
+     * What does not convert is named, with why: a global max pooling; a batch norm over a flattened
+     * map (Keras normalizes it per feature, the project's batch norm per channel); a softmax before
+     * the last dense layer (only the classifier may end in one).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "tfjs-unsupported.h5 | global_max | DL4J layer GlobalPoolingLayer",
+            "tfjs-flat-batch-norm.h5 | flat_bn | reads a flattened feature map; only a Dense layer may",
+            "tfjs-softmax-inside.h5 | classifier | a dense layer after a softmax; only the classifier may end in one"})
+    void aLayerThatDoesNotConvertIsNamedWithWhyAndWhatConverts(String file, String layer, String why) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasImporter.read(fixture("tfjs-unsupported.h5"), "tfjs-unsupported.h5"));
-        assertTrue(e.getMessage().startsWith("tfjs-unsupported.h5: cannot import layer 'global_max'")
-                && e.getMessage().contains("the importer converts Conv2D, DepthwiseConv2D"), e.getMessage());
-    }
-
-    /** Keras normalizes a flattened map per feature, the project's batch norm per channel: refused. */
-    @Test
-    void aBatchNormOverAFlattenedMapIsRefused() throws Exception {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasImporter.read(fixture("tfjs-flat-batch-norm.h5"), "tfjs-flat-batch-norm.h5"));
-        assertTrue(e.getMessage().startsWith("tfjs-flat-batch-norm.h5: cannot import layer 'flat_bn' (reads a flattened "
-                + "feature map; only a Dense layer may)"), e.getMessage());
-    }
-
-    @Test
-    void aSoftmaxBeforeTheLastDenseLayerIsRefused() throws Exception {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> KerasImporter.read(fixture("tfjs-softmax-inside.h5"), "tfjs-softmax-inside.h5"));
-        assertTrue(e.getMessage().startsWith("tfjs-softmax-inside.h5: cannot import layer 'classifier' (a dense layer "
-                + "after a softmax"), e.getMessage());
+                () -> KerasImporter.read(fixture(file), file));
+        assertTrue(e.getMessage().startsWith(file + ": cannot import layer '" + layer + "' (" + why + ")")
+                && e.getMessage().contains("; the importer converts Conv2D, DepthwiseConv2D"), e.getMessage());
     }
 
     @Test
