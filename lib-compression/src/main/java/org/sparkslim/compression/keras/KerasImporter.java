@@ -159,14 +159,7 @@ public final class KerasImporter {
             throw new IllegalArgumentException(source + ": the model must end in a classifier (a Dense layer, with a "
                     + "softmax or without); its output " + outputs + " is not one");
         }
-        Map<String, INDArray> w = params.get(dense);
-        builder.removeVertex(dense, false);
-        builder.addLayer(dense, ImportedLayers.classifier(w.get("W"), w.containsKey("b")), denseInputs.get(dense));
-        builder.setOutputs(dense);
-        ComputationGraph net = new ComputationGraph(builder.build());
-        net.init();
-        params.forEach((layer, p) -> p.forEach((key, value) -> net.getLayer(layer).setParam(key, value)));
-        return new ImportedModel(net, input, !softmaxed);
+        return ImportedLayers.finish(builder, dense, denseInputs.get(dense), params, input, !softmaxed);
     }
 
     private void convert(String name, GraphVertex vertex, List<String> inputs) {

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -40,9 +41,22 @@ public final class ImportedLayers {
                 "log10stdev", log10stdev.reshape(1, c));
     }
 
-    /** The classifier: a softmax output layer with the weights {@code [in, classes]} of the last dense layer. */
-    public static OutputLayer classifier(INDArray weights, boolean bias) {
-        return new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(weights.size(0)).nOut(weights.size(1))
-                .hasBias(bias).activation(Activation.SOFTMAX).build();
+    /**
+     * The imported network: the dense layer {@code classifier} (reading {@code classifierInput})
+     * becomes a softmax output layer with its weights, and every layer gets its parameters.
+     */
+    public static ImportedModel finish(ComputationGraphConfiguration.GraphBuilder builder, String classifier,
+                                       String classifierInput, Map<String, Map<String, INDArray>> params,
+                                       ImageShape input, boolean endedInLogits) {
+        INDArray w = params.get(classifier).get("W");
+        builder.removeVertex(classifier, false);
+        builder.addLayer(classifier, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(w.size(0))
+                .nOut(w.size(1)).hasBias(params.get(classifier).containsKey("b")).activation(Activation.SOFTMAX)
+                .build(), classifierInput);
+        builder.setOutputs(classifier);
+        ComputationGraph net = new ComputationGraph(builder.build());
+        net.init();
+        params.forEach((layer, p) -> p.forEach((key, value) -> net.getLayer(layer).setParam(key, value)));
+        return new ImportedModel(net, input, endedInLogits);
     }
 }

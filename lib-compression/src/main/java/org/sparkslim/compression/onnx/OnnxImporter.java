@@ -110,15 +110,7 @@ public final class OnnxImporter {
                     + "not); its output '" + graph.getOutput(0).getName() + "' is not one");
         }
         output = last;
-        // the classifier becomes a softmax output layer with its dense layer's weights
-        Map<String, INDArray> w = params.get(output);
-        builder.removeVertex(output, false);
-        builder.addLayer(output, ImportedLayers.classifier(w.get("W"), w.containsKey("b")), denseInputs.get(output));
-        builder.setOutputs(output);
-        ComputationGraph net = new ComputationGraph(builder.build());
-        net.init();
-        params.forEach((layer, p) -> p.forEach((key, value) -> net.getLayer(layer).setParam(key, value)));
-        return new ImportedModel(net, input, !softmaxed);
+        return ImportedLayers.finish(builder, output, denseInputs.get(output), params, input, !softmaxed);
     }
 
     private String vertex(String tensor) {
