@@ -28,8 +28,8 @@ import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.onnx.OnnxLatency;
 
 /**
- * The latency-table stage times every unit of a trained model and of an untrained zoo network in ONNX
- * Runtime, writes one row per unit and batch size with its engine, machine and date, and each model's
+ * The latency-table stage times every unit of a trained model, an untrained zoo network and two
+ * Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine, machine and date, and each model's
  * estimate as the call plus its units; a pruning search under a latency limit reads it. No timing is
  * asserted: the machine is shared.
  */
@@ -40,7 +40,7 @@ class LatencyTableTest {
             "pipeline.stages=[prepare-data, train, latency-table]",
             "data.limit.train=500", "data.limit.val=100", "data.limit.test=100",
             "model.family=vgg", "model.width-multiplier=0.25", "train.epochs=1",
-            "latency-table.models=[train]", "latency-table.families=[mobilenetv2]",
+            "latency-table.models=[train]", "latency-table.families=[mobilenetv2]", "latency-table.nas-candidates=2",
             "latency-table.latency.batch-sizes=[1, 8]", "latency-table.latency.warmup=1",
             "latency-table.latency.runs=3");
 
@@ -63,7 +63,8 @@ class LatencyTableTest {
                 new long[] {1, 1, 28, 28}));
         Set<String> keys = units.stream().map(OpUnit::key).collect(Collectors.toSet());
         List<Row> estimates = it.table("latency-table", "estimates.parquet").collectAsList();
-        assertEquals(Set.of("train/model 1", "train/model 8", "mobilenetv2 1", "mobilenetv2 8"), estimates.stream()
+        assertEquals(Set.of("train/model 1", "train/model 8", "mobilenetv2 1", "mobilenetv2 8", "nas-candidate-1 1",
+                "nas-candidate-1 8", "nas-candidate-2 1", "nas-candidate-2 8"), estimates.stream()
                 .map(r -> r.<String>getAs("model") + " " + r.<Integer>getAs("batch")).collect(Collectors.toSet()));
         for (int batch : new int[] {1, 8}) {
             double sum = millis.get(batch + " " + LatencyTable.CALL);

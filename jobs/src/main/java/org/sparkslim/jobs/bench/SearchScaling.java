@@ -2,13 +2,12 @@ package org.sparkslim.jobs.bench;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.sparkslim.compression.model.InvertedResidualLayout;
 import org.sparkslim.compression.runtime.NativeThreads;
 import org.sparkslim.compression.search.ArchitectureSpace;
-import org.sparkslim.compression.search.TokenSpace;
 import org.sparkslim.jobs.spark.CandidateTraining;
 
 /**
@@ -22,15 +21,9 @@ public final class SearchScaling {
 
     /** {@code count} layouts drawn from {@code space} with {@code seed}. */
     public static List<CandidateTraining.Task> candidates(ArchitectureSpace space, int count, long seed) {
-        TokenSpace tokens = space.tokens();
-        SplittableRandom random = new SplittableRandom(seed);
         List<CandidateTraining.Task> tasks = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int[] t = new int[tokens.length()];
-            for (int p = 0; p < t.length; p++) {
-                t[p] = random.nextInt(tokens.low(p), tokens.high(p));
-            }
-            tasks.add(new CandidateTraining.Task(i, space.layout(t)));
+        for (InvertedResidualLayout layout : space.sample(count, seed)) {
+            tasks.add(new CandidateTraining.Task(tasks.size(), layout));
         }
         return tasks;
     }

@@ -12,9 +12,13 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
+import org.sparkslim.compression.model.InvertedResidualLayout;
+import org.sparkslim.compression.model.MobileNetV2;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.search.ArchitectureSpace;
+import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.onnx.LatencyEstimator;
 import org.sparkslim.jobs.onnx.OnnxLatency;
@@ -25,6 +29,7 @@ import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.LatencySettings;
+import org.sparkslim.jobs.settings.NasSettings;
 import org.sparkslim.jobs.tables.LatencyTables;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.ModelRecord;
@@ -32,14 +37,16 @@ import org.sparkslim.jobs.tables.ModelRecord;
 /**
  * Measures, on the machine it runs on (the driver) and in ONNX Runtime, the latency of every distinct
  * unit (a main operation and the element-wise ones fused with it, see {@link OnnxUnits}) of the
- * models of {@code latency-table.models} and of untrained zoo networks ({@code latency-table.families}),
- * and the cost of one call. Writes the table, then each model's estimate (the sum over its units)
+ * models of {@code latency-table.models}, of untrained zoo networks ({@code latency-table.families}) and
+ * of untrained Light-NAS candidates drawn from the {@code nas} space, and the cost of one call. Writes the table, then each model's estimate (the sum over its units)
  * against its measured latency. Units are timed one at a time; no other work of the stage runs meanwhile.
  */
 public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
 
-    public record Settings(List<String> models, List<ModelFamily> families, LatencySettings latency, DataSettings data) {
+    /** @param nasCandidates layouts drawn from the {@code nas} space with {@code seed}; empty for none */
+    public record Settings(List<String> models, List<ModelFamily> families, List<InvertedResidualLayout> nasCandidates,
+                           LatencySettings latency, DataSettings data) {
     }
 
     @Override
@@ -59,11 +66,19 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         for (String family : r.strings("latency-table.families")) {
             families.add(r.check("latency-table.families", () -> ModelZoo.family(family)));
         }
-        if (models.isEmpty() && families.isEmpty()) {
-            r.fault("latency-table.models", "no model to measure: name stages here or zoo families in "
-                    + r.key("latency-table.families"));
+        int count = r.integer("latency-table.nas-candidates", Range.atLeast(0));
+        List<InvertedResidualLayout> candidates = List.of();
+        if (count > 0) {
+            ArchitectureSpace space = NasSettings.read(r).space();
+            candidates = space == null ? List.of() : space.sample(count, r.whole("run.seed"));
         }
-        return new Settings(models, families, LatencySettings.read(r, "latency-table"), DataSettings.read(r));
+        if (models.isEmpty() && families.isEmpty() && count == 0) {
+            r.fault("latency-table.models", "no model to measure: name stages here, zoo families in "
+                    + r.key("latency-table.families") + " or a number of Light-NAS candidates in "
+                    + r.key("latency-table.nas-candidates"));
+        }
+        return new Settings(models, families, candidates, LatencySettings.read(r, "latency-table"),
+                DataSettings.read(r));
     }
 
     @Override
@@ -88,6 +103,12 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         }
         for (ModelFamily family : s.families()) {
             models.put(family.name(), family.build(family.spec(family.baseWidths(), shape, s.data().numClasses(), 1)));
+        }
+        for (int i = 0; i < s.nasCandidates().size(); i++) {
+            String name = "nas-candidate-" + (i + 1);
+            LOG.info("{}: {}", name, s.nasCandidates().get(i));
+            MobileNetV2 family = new MobileNetV2(s.nasCandidates().get(i));
+            models.put(name, family.build(family.spec(family.baseWidths(), shape, s.data().numClasses(), 1)));
         }
         OnnxLatency timer = new OnnxLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
         ctx.describe("timing units in ONNX Runtime on the driver");

@@ -3,6 +3,7 @@ package org.sparkslim.compression.search;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.sparkslim.compression.model.InvertedResidualLayout;
 
 /**
@@ -76,6 +77,16 @@ public final class ArchitectureSpace {
                     c.repeats()[t[at + 2]], c.stride(), c.kernels()[t[at + 3]]));
         }
         return new InvertedResidualLayout(stem, rows, head);
+    }
+
+    /** {@code count} layouts drawn uniformly from the space with {@code seed} (repeats possible). */
+    public List<InvertedResidualLayout> sample(int count, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<InvertedResidualLayout> layouts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            layouts.add(layout(tokens.random(random)));
+        }
+        return layouts;
     }
 
     /**

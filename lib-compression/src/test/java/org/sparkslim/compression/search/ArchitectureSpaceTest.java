@@ -2,6 +2,7 @@ package org.sparkslim.compression.search;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +56,20 @@ class ArchitectureSpaceTest {
                 }
             }
             assertTrue(net.getVertex("block" + (block + 1) + ".dw") == null, layout + ": " + block + " blocks");
+        }
+    }
+
+    @Test
+    void aSampleIsSeededAndCoversTheSpace() {
+        List<InvertedResidualLayout> sample = SPACE.sample(40, 11);
+        assertEquals(sample, SPACE.sample(40, 11));
+        assertNotEquals(sample, SPACE.sample(40, 12));
+        // 40 uniform draws from 2^9 points: every stage's channel and kernel choices all appear
+        int[] choices = {2, 2, 1, 2};
+        for (int s = 0; s < choices.length; s++) {
+            int stage = s;
+            assertEquals(choices[s], sample.stream().map(l -> l.stages().get(stage).channels()).distinct().count());
+            assertEquals(choices[s], sample.stream().map(l -> l.stages().get(stage).kernel()).distinct().count());
         }
     }
 
