@@ -44,6 +44,7 @@ class HtmlReportTest {
             "data.limit.train=1000", "data.limit.val=200", "data.limit.test=300", "data.partitions=2",
             "model.family=vgg", "model.width-multiplier=0.25", "train.epochs=2",
             "sensitivity.ratios=[0.5]", "prune-search.rounds=2", "prune-search.candidates-per-round=2",
+            "prune-search.retrain.epochs=1", "prune-search.retrain.images=200",
             "prune.strategy=search", "prune.tolerance=0.05", "prune.bn-recalibration-images=100",
             "qat.model=prune", "quant.calibration-images=100",
             "evaluate.models=[train, prune, qat]", "evaluate.write-predictions=false",

@@ -6,17 +6,32 @@ import org.sparkslim.jobs.spark.ScoringEngine;
 
 /**
  * The {@code prune-search} section: how the annealing runs, how each candidate is scored (with
- * {@code scoring.engine}), and a latency limit when the constraint is latency rather than MACs.
+ * {@code scoring.engine}), after what short retraining, and a latency limit when the constraint is
+ * latency rather than MACs.
  *
  * @param latency the latency constraint, or null for the MAC window of {@code prune.target-macs-reduction}
  */
 public record PruneSearchSettings(AnnealingRoundsSettings rounds, int maxImages, int batchSize, int threadsPerTask,
-                                  ScoringEngine engine, LatencyLimit latency) {
+                                  ScoringEngine engine, Retrain retrain, LatencyLimit latency) {
+    /**
+     * Each candidate trained {@code epochs} (0: not at all) on the first {@code images} train images from
+     * {@code learningRate} (cosine) before it is scored, with the train recipe's other settings.
+     */
+    public record Retrain(int epochs, int images, double learningRate) {
+        public boolean enabled() {
+            return epochs > 0;
+        }
+    }
+
     public static PruneSearchSettings read(SettingsReader r) {
         return new PruneSearchSettings(AnnealingRoundsSettings.read(r, "prune-search"),
                 r.integer("prune-search.max-images", Range.NON_NEGATIVE),
                 r.integer("prune-search.batch-size", Range.atLeast(1)),
                 r.integer("prune-search.threads-per-task", Range.atLeast(1)),
-                r.parsed("scoring.engine", ScoringEngine::parse), LatencyLimit.readIfConstrained(r, "prune-search"));
+                r.parsed("scoring.engine", ScoringEngine::parse),
+                new Retrain(r.integer("prune-search.retrain.epochs", Range.NON_NEGATIVE),
+                        r.integer("prune-search.retrain.images", Range.atLeast(1)),
+                        r.number("prune-search.retrain.learning-rate", Range.POSITIVE)),
+                LatencyLimit.readIfConstrained(r, "prune-search"));
     }
 }

@@ -63,12 +63,19 @@ public final class CandidateTraining {
         MobileNetV2 family = new MobileNetV2(t.layout());
         ComputationGraph net = family.build(family.spec(family.baseWidths(), assembler.shape(), assembler.numClasses(),
                 recipe.seed()));
+        ComputationGraph trained = shortTraining(net, train, assembler, recipe);
+        ClassificationMetrics m = Evaluator.evaluate(trained,
+                InMemoryBatchSource.forEvaluation(validation, assembler, recipe.batchSize()), assembler.numClasses());
+        return new Result(t.candidate(), m.top1(), m.loss(), (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A trained copy of {@code net}: the recipe on {@code train}, in the calling thread, no validation. */
+    public static ComputationGraph shortTraining(ComputationGraph net, LabeledImages train, BatchAssembler assembler,
+                                                 TrainingRecipe recipe) throws IOException {
         Trainer trainer = new Trainer(recipe, assembler.numClasses());
         ComputationGraph trained = trainer.prepare(net, train.size());
         trainer.fit(trained, new InMemoryBatchSource(train, assembler, recipe.batchSize(), recipe.augmentation(), true,
                 recipe.seed()), null, EpochCheckpoints.NONE);
-        ClassificationMetrics m = Evaluator.evaluate(trained,
-                InMemoryBatchSource.forEvaluation(validation, assembler, recipe.batchSize()), assembler.numClasses());
-        return new Result(t.candidate(), m.top1(), m.loss(), (System.nanoTime() - start) / 1e9);
+        return trained;
     }
 }

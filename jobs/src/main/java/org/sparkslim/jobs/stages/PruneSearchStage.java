@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.BatchAssembler;
+import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
 import org.sparkslim.compression.search.Constraint;
@@ -30,9 +31,12 @@ import org.sparkslim.jobs.settings.ChannelSelection;
 import org.sparkslim.jobs.settings.DataSettings;
 import org.sparkslim.jobs.settings.LatencyLimit;
 import org.sparkslim.jobs.settings.PruneSearchSettings;
+import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.settings.RestorationSettings;
 import org.sparkslim.jobs.spark.BroadcastModel;
 import org.sparkslim.jobs.spark.SensitivityAnalysis;
+import org.sparkslim.jobs.spark.ValidationImages;
+import org.sparkslim.jobs.tables.ImageTable;
 import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.PlanFiles;
 import org.sparkslim.jobs.tables.SearchTrialsTable.Trial;
@@ -48,9 +52,13 @@ import org.sparkslim.jobs.tables.SearchTrialsTable;
 public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(PruneSearchStage.class);
 
-    /** @param target the fraction of MACs to remove, within {@code tolerance} */
+    /**
+     * @param target the fraction of MACs to remove, within {@code tolerance}
+     * @param recipe the train recipe's shared settings, read only when candidates are retrained (else null)
+     */
     public record Settings(String model, double target, double tolerance, PruneSearchSettings search,
-                           ChannelSelection selection, RestorationSettings restoration, DataSettings data) {
+                           ChannelSelection selection, RestorationSettings restoration, RecipeSettings recipe,
+                           DataSettings data, long seed) {
     }
 
     @Override
@@ -65,10 +73,12 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
 
     @Override
     public Settings settings(SettingsReader r) {
-        return new Settings(r.nonEmpty("prune.model", "name the stage whose model is pruned"),
-                r.number("prune.target-macs-reduction", Range.OPEN_FRACTION),
-                r.number("prune.tolerance", Range.OPEN_FRACTION), PruneSearchSettings.read(r), ChannelSelection.read(r),
-                RestorationSettings.read(r), DataSettings.read(r));
+        String model = r.nonEmpty("prune.model", "name the stage whose model is pruned");
+        double target = r.number("prune.target-macs-reduction", Range.OPEN_FRACTION);
+        double tolerance = r.number("prune.tolerance", Range.OPEN_FRACTION);
+        PruneSearchSettings search = PruneSearchSettings.read(r);
+        return new Settings(model, target, tolerance, search, ChannelSelection.read(r), RestorationSettings.read(r),
+                search.retrain().enabled() ? RecipeSettings.read(r) : null, DataSettings.read(r), r.whole("run.seed"));
     }
 
     @Override
@@ -110,7 +120,7 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         PruneSearchSettings search = s.search();
         SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(
                 SensitivityMeasurement.validationImages(ctx, assembler, search.maxImages()),
-                PruningSetup.restoration(ctx, s.restoration(), assembler, search.batchSize()), assembler,
+                PruningSetup.restoration(ctx, s.restoration(), assembler, search.batchSize()), retraining(ctx), assembler,
                 search.batchSize(), search.threadsPerTask(), search.engine());
         List<Trial> trials = PruningSearch.run(ctx, problem, search,
                 BroadcastModel.of(ctx.spark(), model.bytes(), model.record().sha256()), scoring);
@@ -120,6 +130,22 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
                 100 * best.top1(), 100 * best.reduction(), best.round(), best.architecture()));
         PlanFiles.write(ctx, space.plan(best.tokens()));
         SearchTrialsTable.TABLE.write(ctx, trials);
+    }
+
+    /** Each candidate's short training before it is scored, or null when it is scored as pruned. */
+    private static SensitivityAnalysis.Retraining retraining(StageContext<Settings> ctx) {
+        Settings s = ctx.settings();
+        PruneSearchSettings.Retrain retrain = s.search().retrain();
+        if (!retrain.enabled()) {
+            return null;
+        }
+        ctx.describe("collecting the candidates' retraining images");
+        LabeledImages images = ValidationImages.firstN(ctx.spark(), ctx.input("prepare-data") + "/"
+                + ImageTable.file("train"), s.data().shape(), retrain.images());
+        LOG.info("each candidate trains {} epoch(s) on {} train images from learning rate {} before it is scored",
+                retrain.epochs(), images.size(), retrain.learningRate());
+        return new SensitivityAnalysis.Retraining(images,
+                s.recipe().recipe(retrain.epochs(), retrain.learningRate(), s.seed()));
     }
 
     /**
