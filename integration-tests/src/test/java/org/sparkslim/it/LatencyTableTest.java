@@ -29,9 +29,9 @@ import org.sparkslim.jobs.onnx.OnnxLatency;
 
 /**
  * The latency-table stage times every unit of a trained model, an untrained zoo network and two
- * Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine, machine and date, and each model's
- * estimate as the call plus its units; a pruning search under a latency limit reads it. No timing is
- * asserted: the machine is shared.
+ * Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine,
+ * machine and date, and each model's estimate as the call plus its units; a pruning search under a
+ * latency limit reads it. No timing is asserted: the machine is shared.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LatencyTableTest {
@@ -40,7 +40,8 @@ class LatencyTableTest {
             "pipeline.stages=[prepare-data, train, latency-table]",
             "data.limit.train=500", "data.limit.val=100", "data.limit.test=100",
             "model.family=vgg", "model.width-multiplier=0.25", "train.epochs=1",
-            "latency-table.models=[train]", "latency-table.families=[mobilenetv2]", "latency-table.nas-candidates=2",
+            "latency-table.models=[train]", "latency-table.families=[mobilenetv2]",
+            "latency-table.nas-candidates=2",
             "latency-table.latency.batch-sizes=[1, 8]", "latency-table.latency.warmup=1",
             "latency-table.latency.runs=3");
 

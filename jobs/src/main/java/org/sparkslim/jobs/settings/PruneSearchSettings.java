@@ -18,6 +18,8 @@ public record PruneSearchSettings(AnnealingRoundsSettings rounds, int maxImages,
      * {@code learningRate} (cosine) before it is scored, with the train recipe's other settings.
      */
     public record Retrain(int epochs, int images, double learningRate) {
+        static final Retrain NONE = new Retrain(0, 0, 0);
+
         public boolean enabled() {
             return epochs > 0;
         }
@@ -28,10 +30,17 @@ public record PruneSearchSettings(AnnealingRoundsSettings rounds, int maxImages,
                 r.integer("prune-search.max-images", Range.NON_NEGATIVE),
                 r.integer("prune-search.batch-size", Range.atLeast(1)),
                 r.integer("prune-search.threads-per-task", Range.atLeast(1)),
-                r.parsed("scoring.engine", ScoringEngine::parse),
-                new Retrain(r.integer("prune-search.retrain.epochs", Range.NON_NEGATIVE),
-                        r.integer("prune-search.retrain.images", Range.atLeast(1)),
-                        r.number("prune-search.retrain.learning-rate", Range.POSITIVE)),
+                r.parsed("scoring.engine", ScoringEngine::parse), readRetrain(r),
                 LatencyLimit.readIfConstrained(r, "prune-search"));
+    }
+
+    /** Images and learning rate are read only for a retraining, so that they sign nothing otherwise. */
+    private static Retrain readRetrain(SettingsReader r) {
+        int epochs = r.integer("prune-search.retrain.epochs", Range.NON_NEGATIVE);
+        if (epochs == 0) {
+            return Retrain.NONE;
+        }
+        return new Retrain(epochs, r.integer("prune-search.retrain.images", Range.atLeast(1)),
+                r.number("prune-search.retrain.learning-rate", Range.POSITIVE));
     }
 }

@@ -37,8 +37,8 @@ public final class SensitivityAnalysis {
      * How variants are scored: on which images, restored how, retrained how (null: not at all), in
      * batches of what size.
      */
-    public record Scoring(LabeledImages images, Restoration restoration, Retraining retraining, BatchAssembler assembler,
-                          int batchSize, int threadsPerTask, ScoringEngine engine) {
+    public record Scoring(LabeledImages images, Restoration restoration, Retraining retraining,
+                          BatchAssembler assembler, int batchSize, int threadsPerTask, ScoringEngine engine) {
         /** Scoring without retraining. */
         public Scoring(LabeledImages images, Restoration restoration, BatchAssembler assembler, int batchSize,
                        int threadsPerTask, ScoringEngine engine) {

@@ -38,13 +38,14 @@ import org.sparkslim.jobs.tables.ModelRecord;
  * Measures, on the machine it runs on (the driver) and in ONNX Runtime, the latency of every distinct
  * unit (a main operation and the element-wise ones fused with it, see {@link OnnxUnits}) of the
  * models of {@code latency-table.models}, of untrained zoo networks ({@code latency-table.families}) and
- * of untrained Light-NAS candidates drawn from the {@code nas} space, and the cost of one call. Writes the table, then each model's estimate (the sum over its units)
- * against its measured latency. Units are timed one at a time; no other work of the stage runs meanwhile.
+ * of untrained Light-NAS candidates drawn from the {@code nas} space, and the cost of one call. Writes
+ * the table, then each model's estimate (the sum over its units) against its measured latency. Units
+ * are timed one at a time; no other work of the stage runs meanwhile.
  */
 public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
 
-    /** @param nasCandidates layouts drawn from the {@code nas} space with {@code seed}; empty for none */
+    /** @param nasCandidates layouts drawn from the {@code nas} space with {@code run.seed}; empty for none */
     public record Settings(List<String> models, List<ModelFamily> families, List<InvertedResidualLayout> nasCandidates,
                            LatencySettings latency, DataSettings data) {
     }

@@ -120,8 +120,8 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         PruneSearchSettings search = s.search();
         SensitivityAnalysis.Scoring scoring = new SensitivityAnalysis.Scoring(
                 SensitivityMeasurement.validationImages(ctx, assembler, search.maxImages()),
-                PruningSetup.restoration(ctx, s.restoration(), assembler, search.batchSize()), retraining(ctx), assembler,
-                search.batchSize(), search.threadsPerTask(), search.engine());
+                PruningSetup.restoration(ctx, s.restoration(), assembler, search.batchSize()), retraining(ctx),
+                assembler, search.batchSize(), search.threadsPerTask(), search.engine());
         List<Trial> trials = PruningSearch.run(ctx, problem, search,
                 BroadcastModel.of(ctx.spark(), model.bytes(), model.record().sha256()), scoring);
 

@@ -61,7 +61,8 @@ class SensitivityAnalysisTest {
         SensitivityAnalysis.Scoring asPruned = new SensitivityAnalysis.Scoring(images, Restoration.none(),
                 ScoringEngineTest.ASSEMBLER, 32, 1, ScoringEngine.DL4J);
         SensitivityAnalysis.Scoring retrained = new SensitivityAnalysis.Scoring(images, Restoration.none(),
-                new SensitivityAnalysis.Retraining(images, new TrainingRecipe(6, 16, 0.1, 0.9, 0, 0, Augmentation.NONE, 7)),
+                new SensitivityAnalysis.Retraining(images,
+                        new TrainingRecipe(6, 16, 0.1, 0.9, 0, 0, Augmentation.NONE, 7)),
                 ScoringEngineTest.ASSEMBLER, 32, 1, ScoringEngine.DL4J);
 
         List<SensitivityAnalysis.Result> before = SensitivityAnalysis.run(spark, model, tasks, asPruned);
