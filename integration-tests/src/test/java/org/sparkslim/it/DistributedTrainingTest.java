@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * Training stages take their steps in the executors by DL4J's parameter averaging on local[2]: from
- * the labels (train, and QAT's fake-quantized network) and from a teacher's stored soft labels
- * (offline distill), every image once an epoch, with the usual history and checkpoints.
+ * Training stages take their steps in the executors on local[2], by DL4J's parameter averaging and by
+ * gradient sharing: from the labels (train, and QAT's fake-quantized network) and from a teacher's
+ * stored soft labels (offline distill), every image once an epoch, with the usual history and checkpoints.
  */
 class DistributedTrainingTest {
     private static final int TRAIN = 3000;
@@ -76,6 +76,22 @@ class DistributedTrainingTest {
                 "the workers learn from the stored soft labels, not from the labels alone");
 
         // where the steps are taken is part of each training's signature
+        assertEquals(List.of("train", "soft-labels", "distill", "qat"),
+                TestPipeline.ran(it.run("train.distributed.mode=gradient-sharing")));
+        // 3000 images in batches of 128, a batch per worker and step: 12 steps an epoch
+        for (String expected : List.of("train: epoch 1/2, step 1/12 on 2 workers (gradient sharing)",
+                "train: epoch 2/2, step 12/12 on 2 workers (gradient sharing)",
+                "distill: epoch 1/1, step 12/12 on 2 workers (gradient sharing)",
+                "qat: epoch 1/1, step 12/12 on 2 workers (gradient sharing)")) {
+            assertTrue(jobs.contains(expected), "no Spark job '" + expected + "' among " + new ArrayList<>(jobs));
+        }
+        List<Row> shared = it.table("train", "history.parquet").orderBy("epoch").collectAsList();
+        double sharedTop1 = shared.get(1).getAs("val_top1");
+        assertTrue(sharedTop1 > 0.4, "two epochs of shared gradients learn: " + sharedTop1);
+        assertTrue(shared.get(1).<Double>getAs("learning_rate") < 1e-3);
+        assertEquals(TRAIN, shared.get(1).<Double>getAs("images_per_second") * shared.get(1).<Double>getAs("seconds"),
+                1, "every step's batches are all trained on");
+
         assertEquals(List.of("train", "soft-labels", "distill", "qat"),
                 TestPipeline.ran(it.run("train.distributed.mode=local")));
     }

@@ -227,6 +227,30 @@ class YarnClusterTest {
     }
 
     /**
+     * Training in the executors by gradient sharing: every step, each executor's JVM computes the
+     * gradient of its batch at the parameters the driver broadcast, and the driver applies their sum.
+     */
+    @Test
+    @Order(5)
+    void gradientSharingTrainsInTheExecutors() throws Exception {
+        String shared = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-shared";
+        Submission run = submit("client", shared, "shared", "pipeline.stages = [prepare-data, train]",
+                "train { epochs = 2, distributed.mode = gradient-sharing }");
+        assertEquals(0, run.code(), run.output());
+        assertTrue(exists(shared + "/train/_SUCCESS"));
+        assertTrue(run.output().contains("train: epoch 2/2 in the executors: 12 steps of 2 workers x 128 images"),
+                run.output());
+        SparkSession spark = TestPipeline.localSpark("yarn-shared-check");
+        try {
+            double valTop1 = spark.read().parquet(shared + "/train/history.parquet").where("epoch = 2")
+                    .first().getAs("val_top1");
+            assertTrue(valTop1 > 0.4, "the shared gradients trained the driver's network: " + valTop1);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /**
      * The Java process of an executor container: YARN starts it under a {@code bash -c} whose command
      * line names the same class and container. Killing that shell instead would leave the JVM running
      * in a container YARN counts as ended, and YARN would then delete the files under the live JVM.

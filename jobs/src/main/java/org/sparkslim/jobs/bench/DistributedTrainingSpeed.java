@@ -20,7 +20,7 @@ import org.sparkslim.jobs.spark.SparkBatchSource;
 
 /**
  * The same training (one model, one recipe, the same images) taken in the driver and in the
- * executors with parameter averaging: images per second and validation top-1 of each, in one run.
+ * executors (parameter averaging, gradient sharing): images per second and validation top-1 of each, in one run.
  * The local training runs first and again last, so that a drift of the machine's speed shows.
  */
 public final class DistributedTrainingSpeed {
@@ -45,10 +45,12 @@ public final class DistributedTrainingSpeed {
         List<Result> results = new ArrayList<>();
         results.add(local(trainer, bytes, source, validation));
         for (DistributedTraining d : distributed) {
-            ComputationGraph copy = trainer.prepare(ModelFiles.fromBytes(bytes, "parameter averaging"),
+            String name = d.mode() == DistributedTraining.Mode.PARAMETER_AVERAGING
+                    ? "parameter averaging every " + d.averagingFrequency() : d.mode().key();
+            ComputationGraph copy = trainer.prepare(ModelFiles.fromBytes(bytes, name),
                     DistributedSteps.examplesPerWorker(spark, source.size()));
-            results.add(result("parameter averaging every " + d.averagingFrequency(), trainer.fit(copy,
-                    new DistributedSteps(spark, source, recipe, d, "benchmark"), validation, EpochCheckpoints.NONE)));
+            results.add(result(name, trainer.fit(copy, d.executorSteps(spark, source, recipe, "benchmark"), validation,
+                    EpochCheckpoints.NONE)));
         }
         results.add(local(trainer, bytes, source, validation));
         return results;

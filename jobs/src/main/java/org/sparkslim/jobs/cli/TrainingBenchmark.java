@@ -1,5 +1,6 @@
 package org.sparkslim.jobs.cli;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
@@ -19,9 +20,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "training", mixinStandardHelpOptions = true,
-        description = {"Train one zoo model with the recipe in the driver and then in the executors by parameter",
-                "averaging (DL4J's Spark training), then in the driver again, on the same images, and print",
-                "images/s, the ratio to the mean of the two local trainings and validation top-1 of each."})
+        description = {"Train one zoo model with the recipe in the driver, then in the executors by parameter",
+                "averaging (DL4J's Spark training) and by gradient sharing, then in the driver again, on the same",
+                "images, and print images/s, the ratio to the mean of the two local trainings and validation",
+                "top-1 of each."})
 final class TrainingBenchmark implements Callable<Integer> {
     @Option(names = "--model", description = "zoo model (default: ${DEFAULT-VALUE})")
     String model = "vgg";
@@ -42,6 +44,10 @@ final class TrainingBenchmark implements Callable<Integer> {
             description = "steps between averagings, one training per value (default: ${DEFAULT-VALUE})")
     List<Integer> averagingFrequencies = List.of(5);
 
+    @Option(names = "--gradient-sharing", negatable = true,
+            description = "also train by gradient sharing (default: ${DEFAULT-VALUE})")
+    boolean gradientSharing = true;
+
     @Option(names = "--master", description = "Spark master (default: ${DEFAULT-VALUE})")
     String master = "local[*]";
 
@@ -57,8 +63,12 @@ final class TrainingBenchmark implements Callable<Integer> {
         SparkSession spark = SparkSession.builder().master(master).appName("sparkslim-training-benchmark")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
-            List<DistributedTraining> ways = averagingFrequencies.stream().map(n ->
-                    new DistributedTraining(false, n)).toList();
+            List<DistributedTraining> ways = new ArrayList<>();
+            averagingFrequencies.forEach(n -> ways.add(
+                    new DistributedTraining(DistributedTraining.Mode.PARAMETER_AVERAGING, n)));
+            if (gradientSharing) {
+                ways.add(new DistributedTraining(DistributedTraining.Mode.GRADIENT_SHARING, 1));
+            }
             List<DistributedTrainingSpeed.Result> results = DistributedTrainingSpeed.measure(spark, net,
                     FashionMnistData.table(spark, slice), assembler, recipe,
                     InMemoryBatchSource.forEvaluation(FashionMnistData.val(train, 5000), assembler, 512),

@@ -1,27 +1,71 @@
 package org.sparkslim.jobs.settings;
 
-import java.util.List;
+import java.util.Arrays;
+import org.apache.spark.sql.SparkSession;
+import org.sparkslim.compression.train.EpochSteps;
+import org.sparkslim.compression.train.TrainingRecipe;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
+import org.sparkslim.jobs.spark.DistributedSteps;
+import org.sparkslim.jobs.spark.GradientSharingSteps;
+import org.sparkslim.jobs.spark.SparkBatchSource;
 
 /**
- * Where a training takes its steps ({@code train.distributed}): in the driver (local, the default),
- * or in the executors by DL4J's parameter averaging, where each worker takes
+ * Where a training takes its steps ({@code train.distributed}): in the driver (local, the default), or
+ * in the executors, one worker per task slot, either by DL4J's parameter averaging (each worker takes
  * {@code averaging-frequency} steps on its own copy before the copies and their updater states are
- * averaged.
+ * averaged) or by gradient sharing (every step's gradient computed by all workers on their parts of
+ * the step's images and applied once, in the driver).
  */
-public record DistributedTraining(boolean local, int averagingFrequency) {
-    public static final DistributedTraining LOCAL = new DistributedTraining(true, 1);
-    static final String PARAMETER_AVERAGING = "parameter-averaging";
+public record DistributedTraining(Mode mode, int averagingFrequency) {
+    public static final DistributedTraining LOCAL = new DistributedTraining(Mode.LOCAL, 1);
+
+    public enum Mode {
+        LOCAL("local", "local training"), PARAMETER_AVERAGING("parameter-averaging", "parameter averaging"),
+        GRADIENT_SHARING("gradient-sharing", "gradient sharing");
+
+        private final String key;
+        private final String title;
+
+        Mode(String key, String title) {
+            this.key = key;
+            this.title = title;
+        }
+
+        /** The mode as the config writes it. */
+        public String key() {
+            return key;
+        }
+
+        /** The mode in words, for messages. */
+        public String title() {
+            return title;
+        }
+    }
 
     public static DistributedTraining read(SettingsReader r) {
-        boolean local = r.choice("train.distributed.mode", List.of("local", PARAMETER_AVERAGING)).equals("local");
-        return local ? LOCAL
-                : new DistributedTraining(false, r.integer("train.distributed.averaging-frequency", Range.atLeast(1)));
+        String key = r.choice("train.distributed.mode", Arrays.stream(Mode.values()).map(Mode::key).toList());
+        Mode mode = Arrays.stream(Mode.values()).filter(m -> m.key.equals(key)).findFirst().orElseThrow();
+        return mode == Mode.PARAMETER_AVERAGING
+                ? new DistributedTraining(mode, r.integer("train.distributed.averaging-frequency", Range.atLeast(1)))
+                : new DistributedTraining(mode, 1);
+    }
+
+    public boolean local() {
+        return mode == Mode.LOCAL;
     }
 
     /** The setting as the config writes it, for messages. */
     public String describe() {
-        return "train.distributed.mode = " + (local ? "local" : PARAMETER_AVERAGING);
+        return "train.distributed.mode = " + mode.key;
+    }
+
+    /** The steps of each epoch in the executors, taken this way; not for local training. */
+    public EpochSteps executorSteps(SparkSession spark, SparkBatchSource train, TrainingRecipe recipe, String stage) {
+        return switch (mode) {
+            case PARAMETER_AVERAGING -> new DistributedSteps(spark, train, recipe, averagingFrequency, stage);
+            case GRADIENT_SHARING -> new GradientSharingSteps(spark, train, recipe, stage);
+            case LOCAL -> throw new IllegalStateException("local training takes its steps in the driver");
+        };
     }
 }

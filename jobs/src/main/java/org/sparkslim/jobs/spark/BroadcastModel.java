@@ -37,6 +37,14 @@ public final class BroadcastModel implements Serializable {
         return ExecutorModels.get(bytes, hash);
     }
 
+    /**
+     * This executor thread's copy for computing training steps: the model's layers, with parameters the
+     * task must set before it uses them (another task of the thread may have changed them).
+     */
+    public ComputationGraph forTraining() {
+        return ExecutorModels.forTraining(bytes, hash);
+    }
+
     /** This executor thread's scorer of the model in {@code engine}, kept with its copy. */
     public Scorer scorer(ScoringEngine engine, ImageShape shape, int threads) {
         return ExecutorModels.scorer(bytes, hash, engine, shape, threads);

@@ -4,7 +4,6 @@ import java.io.Serializable;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.rdd.PartitionPruningRDD;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 import org.apache.spark.util.DoubleAccumulator;
@@ -20,9 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.train.EpochSteps;
 import org.sparkslim.compression.train.TrainingRecipe;
-import org.sparkslim.jobs.settings.DistributedTraining;
-import scala.reflect.ClassTag$;
-import scala.runtime.AbstractFunction1;
 
 /**
  * A training's epochs taken in the executors by DL4J's parameter averaging: one worker per task slot.
@@ -39,17 +35,17 @@ public final class DistributedSteps implements EpochSteps {
     private final JavaSparkContext sc;
     private final SparkBatchSource train;
     private final TrainingRecipe recipe;
-    private final DistributedTraining settings;
+    private final int averagingFrequency;
     private final String stage;
     private final int workers;
     private SparkComputationGraph sparkNet;
 
     public DistributedSteps(SparkSession spark, SparkBatchSource train, TrainingRecipe recipe,
-                            DistributedTraining settings, String stage) {
+                            int averagingFrequency, String stage) {
         this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.train = train;
         this.recipe = recipe;
-        this.settings = settings;
+        this.averagingFrequency = averagingFrequency;
         this.stage = stage;
         this.workers = workers(spark);
     }
@@ -75,15 +71,15 @@ public final class DistributedSteps implements EpochSteps {
         }
         LossListener loss = new LossListener(sc.sc());
         sparkNet.setListeners(loss);
-        long perRound = (long) workers * settings.averagingFrequency() * recipe.batchSize();
+        long perRound = (long) workers * averagingFrequency * recipe.batchSize();
         JavaRDD<DataSet> batches = train.distributedEpoch(epoch, perRound);
         int rounds = batches.getNumPartitions();
         LOG.info("{}: epoch {}/{} in the executors: {} workers, {} rounds of {} steps each", stage, epoch,
-                recipe.epochs(), workers, rounds, settings.averagingFrequency());
+                recipe.epochs(), workers, rounds, averagingFrequency);
         for (int round = 0; round < rounds; round++) {
             sc.setJobDescription(String.format("%s: epoch %d/%d, round %d/%d on %d workers (parameter averaging)",
                     stage, epoch, recipe.epochs(), round + 1, rounds, workers));
-            sparkNet.fit(partition(batches, round));
+            sparkNet.fit(PartitionRange.of(batches, round, round + 1, DataSet.class));
         }
         // every batch is full but each round's last: fewer steps than that would mean skipped images
         long images = Math.min(train.size(), loss.steps.value() * recipe.batchSize());
@@ -92,32 +88,12 @@ public final class DistributedSteps implements EpochSteps {
         return new EpochLoss(loss.meanLoss(), images);
     }
 
-    /** Partition {@code index} of {@code rdd} alone, computed without the others. */
-    private static JavaRDD<DataSet> partition(JavaRDD<DataSet> rdd, int index) {
-        return JavaRDD.fromRDD(PartitionPruningRDD.create(rdd.rdd(), new OnePartition(index)),
-                ClassTag$.MODULE$.apply(DataSet.class));
-    }
-
-    /** Keeps the partition of one index: the filter of a {@link PartitionPruningRDD}, shipped with its tasks. */
-    private static final class OnePartition extends AbstractFunction1<Object, Object> implements Serializable {
-        private final int index;
-
-        OnePartition(int index) {
-            this.index = index;
-        }
-
-        @Override
-        public Object apply(Object partition) {
-            return (Integer) partition == index;
-        }
-    }
-
     private ParameterAveragingTrainingMaster trainingMaster() {
         int batch = recipe.batchSize();
         // a round is one split: DL4J balances its batches over the workers and averages once
         return new ParameterAveragingTrainingMaster.Builder(workers, batch)
                 .batchSizePerWorker(batch)
-                .averagingFrequency(settings.averagingFrequency())
+                .averagingFrequency(averagingFrequency)
                 .workerPrefetchNumBatches(2)
                 .saveUpdater(true)
                 .rddTrainingApproach(RDDTrainingApproach.Direct)

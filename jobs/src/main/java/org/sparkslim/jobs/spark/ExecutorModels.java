@@ -7,7 +7,9 @@ import org.apache.spark.broadcast.Broadcast;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.model.ModelFiles;
+import org.sparkslim.compression.runtime.FusedBatchNorm;
 import org.sparkslim.compression.runtime.OneDnn;
+import org.sparkslim.compression.runtime.OnePassReLU6;
 
 /**
  * Deserialized copies of broadcast models, and their scorers, per executor thread. DL4J networks are
@@ -18,6 +20,8 @@ final class ExecutorModels {
     private static final int PER_THREAD = 3;
 
     private static final ThreadLocal<Map<String, ComputationGraph>> CACHE = ThreadLocal.withInitial(() ->
+            recentlyUsed(net -> { }));
+    private static final ThreadLocal<Map<String, ComputationGraph>> TRAINING = ThreadLocal.withInitial(() ->
             recentlyUsed(net -> { }));
     private static final ThreadLocal<Map<String, Scorer>> SCORERS = ThreadLocal.withInitial(() ->
             recentlyUsed(Scorer::close));
@@ -44,10 +48,26 @@ final class ExecutorModels {
                 k -> Scorer.open(get(model, hash), engine, shape, threads));
     }
 
-    static ComputationGraph get(Broadcast<byte[]> model, String hash) {
-        return CACHE.get().computeIfAbsent(hash, h -> {
-            OneDnn.enable();
-            return ModelFiles.fromBytes(model.value(), "broadcast model " + h);
+    /**
+     * A copy of its own for tasks that set its parameters before every use, kept apart from the copies
+     * tasks only read; it trains through the fused batch normalization and one-pass ReLU6, as in the driver.
+     */
+    static ComputationGraph forTraining(Broadcast<byte[]> model, String hash) {
+        return TRAINING.get().computeIfAbsent(hash, h -> {
+            ComputationGraph net = deserialize(model, h);
+            FusedBatchNorm.installOn(net);
+            // the copy lives as long as the thread: the switched activations are never switched back
+            OnePassReLU6.installOn(net);
+            return net;
         });
+    }
+
+    static ComputationGraph get(Broadcast<byte[]> model, String hash) {
+        return CACHE.get().computeIfAbsent(hash, h -> deserialize(model, h));
+    }
+
+    private static ComputationGraph deserialize(Broadcast<byte[]> model, String hash) {
+        OneDnn.enable();
+        return ModelFiles.fromBytes(model.value(), "broadcast model " + hash);
     }
 }

@@ -95,7 +95,8 @@ public final class DistillStage implements Stage<DistillStage.Settings>, ReportS
                 }
                 storedBy = r.nonEmpty("soft-labels.teacher", "name the teacher the soft-labels stage runs");
                 if (!recipe.distributed().local()) {
-                    r.fault("train.distributed.mode", "parameter averaging trains on the labels and stored logits only: feature losses (distill.l2, distill.fsp) train locally");
+                    r.fault("train.distributed.mode", recipe.distributed().mode().title() + " trains on the labels and "
+                            + "stored logits only: feature losses (distill.l2, distill.fsp) train locally");
                 }
             }
             if (!recipe.augmentation().equals(Augmentation.NONE)) {

@@ -70,9 +70,10 @@ public final class QatStage implements Stage<QatStage.Settings>, ReportSection {
                 : r.check("quant", () -> quant.scheme(activations, rate, window));
         RecipeSettings recipe = RecipeSettings.read(r);
         if (activations != null && activations != ActivationRange.DYNAMIC && !recipe.distributed().local()) {
-            // the ranges live in each worker's copy of the layers, outside the parameters that are averaged
+            // the ranges live in each worker's copy of the layers, outside the parameters that are combined
             r.fault("qat.activations", "'" + activations.configName() + "' learns its ranges outside the parameters "
-                    + "that parameter averaging (train.distributed.mode) averages: use dynamic, or train locally");
+                    + "that " + recipe.distributed().mode().title() + " (train.distributed.mode) combines: use dynamic, "
+                    + "or train locally");
         }
         TeacherSettings teacher = TeacherSettings.read(r, "qat.teacher");
         teacher.checkLocalSteps(r, recipe, "qat.teacher");

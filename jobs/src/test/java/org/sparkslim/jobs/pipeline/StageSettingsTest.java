@@ -142,7 +142,7 @@ class StageSettingsTest {
         String m = e.getMessage();
         assertTrue(m.startsWith("invalid config (5 faults)"), m);
         assertTrue(m.contains("key 'qat.activations'") && m.contains("'moving_average_abs_max' learns its ranges "
-                + "outside the parameters that parameter averaging (train.distributed.mode) averages"), m);
+                + "outside the parameters that parameter averaging (train.distributed.mode) combines"), m);
         assertTrue(m.contains("key 'train.bn-scale-l1' (--set train.bn-scale-l1): shrinks the scales after every step "
                 + "in the driver: with train.distributed.mode = parameter-averaging it must be 0"), m);
         assertTrue(m.contains("key 'train.distributed.mode' (--set train.distributed.mode): parameter averaging cannot run "
@@ -158,6 +158,14 @@ class StageSettingsTest {
         assertEquals("5", offline.keysRead().get("train.distributed.averaging-frequency"));
         assertFalse(stage(plan("pipeline.stages=[prepare-data, train]"), "train").keysRead()
                 .containsKey("train.distributed.averaging-frequency"), "local training has no averaging");
+
+        ConfigException sharing = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, finetune]", "train.distributed.mode=gradient-sharing",
+                "finetune.model=train", "finetune.teacher=train"));
+        assertTrue(sharing.getMessage().contains("gradient sharing cannot run finetune.teacher (train) on every batch"),
+                sharing.getMessage());
+        assertFalse(stage(plan("pipeline.stages=[prepare-data, train]", "train.distributed.mode=gradient-sharing"),
+                "train").keysRead().containsKey("train.distributed.averaging-frequency"), "gradient sharing averages nothing");
 
         ConfigException typo = assertThrows(ConfigException.class, () -> plan("pipeline.stages=[prepare-data, train]",
                 "train.distributed.mode=parameter-averageing"));
@@ -244,6 +252,14 @@ class StageSettingsTest {
         assertEquals("0.01", second.keysRead().get("finetune-2.learning-rate"), "the defaults of finetune");
         assertFalse(second.keysRead().containsKey("finetune.epochs"));
         assertNotEquals(Signature.of(stage(stages, "finetune"), Map.of(), "1"), Signature.of(second, Map.of(), "1"));
+
+        ConfigException sharing = assertThrows(ConfigException.class, () -> plan(
+                "pipeline.stages=[prepare-data, train, finetune]", "train.distributed.mode=gradient-sharing",
+                "finetune.model=train", "finetune.teacher=train"));
+        assertTrue(sharing.getMessage().contains("gradient sharing cannot run finetune.teacher (train) on every batch"),
+                sharing.getMessage());
+        assertFalse(stage(plan("pipeline.stages=[prepare-data, train]", "train.distributed.mode=gradient-sharing"),
+                "train").keysRead().containsKey("train.distributed.averaging-frequency"), "gradient sharing averages nothing");
 
         ConfigException typo = assertThrows(ConfigException.class, () -> RunConfig.load(List.of(),
                 List.of("finetune-2.type=finetune", "finetune-2.epoch=2")));

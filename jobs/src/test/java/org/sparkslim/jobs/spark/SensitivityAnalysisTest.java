@@ -34,7 +34,7 @@ class SensitivityAnalysisTest {
     }
 
     /** Images whose class is the band of rows that is bright: a network learns them in a few epochs. */
-    private static LabeledImages bands(int n, long seed) {
+    static LabeledImages bands(int n, long seed) {
         Random r = new Random(seed);
         int pixels = ScoringEngineTest.SHAPE.pixels();
         byte[] data = new byte[n * pixels];

@@ -174,7 +174,7 @@ public final class KerasImporter {
         LayerKind kind = LayerKind.of(vertex);
         boolean flattening = vertex instanceof LayerVertex lv && lv.getPreProcessor() != null;
         if (flattening && kind != LayerKind.DENSE && kind != LayerKind.OUTPUT && kind != LayerKind.DROPOUT) {
-            throw unsupported(name, "reads a flattened feature map; only a Dense layer may");
+            throw readsFlattened(name);
         }
         switch (kind) {
             case CONVOLUTION, DEPTHWISE_CONVOLUTION -> convolution(name, (ConvolutionLayer) layer(vertex), in(name, inputs));
@@ -210,9 +210,14 @@ public final class KerasImporter {
             throw unsupported(name, inputs.size() + " inputs");
         }
         if (flattened.containsKey(inputs.get(0))) {
-            throw unsupported(name, "reads a flattened feature map; only a Dense layer may");
+            throw readsFlattened(name);
         }
         return vertexOf.get(inputs.get(0));
+    }
+
+    /** A flattened map reaches a layer through a Flatten layer, or through DL4J's preprocessor on the layer. */
+    private IllegalArgumentException readsFlattened(String name) {
+        return unsupported(name, "reads a flattened feature map; only a Dense layer may");
     }
 
     private void single(String name, Layer layer, String input) {
@@ -306,13 +311,12 @@ public final class KerasImporter {
             case AVG -> PoolingType.AVG;
             default -> throw unsupported(name, p.getPoolingType() + " pooling");
         };
-        String x = in(name, List.of(input));
+        in(name, List.of(input));
         if (type == PoolingType.AVG && padded(p, (InputType.InputTypeConvolutional) types.get(input))) {
             throw unsupported(name, "average pooling with padding");
         }
-        builder.addLayer(name, new SubsamplingLayer.Builder(type).kernelSize(p.getKernelSize()).stride(p.getStride())
-                .padding(p.getPadding()).convolutionMode(p.getConvolutionMode()).build(), x);
-        vertexOf.put(name, name);
+        single(name, new SubsamplingLayer.Builder(type).kernelSize(p.getKernelSize()).stride(p.getStride())
+                .padding(p.getPadding()).convolutionMode(p.getConvolutionMode()).build(), input);
     }
 
     /** Whether a window runs over the border, where DL4J and Keras average different counts. */

@@ -1,0 +1,98 @@
+package org.sparkslim.jobs.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.sparkslim.compression.data.Augmentation;
+import org.sparkslim.compression.data.LabeledImages;
+import org.sparkslim.compression.model.ModelFamily;
+import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.train.EpochCheckpoints;
+import org.sparkslim.compression.train.EpochSummary;
+import org.sparkslim.compression.train.Evaluator;
+import org.sparkslim.compression.train.InMemoryBatchSource;
+import org.sparkslim.compression.train.Trainer;
+import org.sparkslim.compression.train.TrainingRecipe;
+import org.sparkslim.jobs.tables.ImageTable;
+
+/** Two workers on local[2] train the driver's network step by step, on every image, the same way twice. */
+class GradientSharingStepsTest {
+    private static final LabeledImages IMAGES = SensitivityAnalysisTest.bands(640, 9);
+    private static final TrainingRecipe RECIPE = new TrainingRecipe(2, 32, 0.05, 0.9, 5e-4,
+            new Augmentation(2, 0.5), 7);
+    private static SparkSession spark;
+
+    @BeforeAll
+    static void start() {
+        spark = SparkSession.builder().master("local[2]").appName("gradient-sharing-test")
+                .config("spark.ui.enabled", "false").getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    private static Dataset<Row> rows() {
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < IMAGES.size(); i++) {
+            rows.add(RowFactory.create((long) i, IMAGES.labels()[i], IMAGES.image(i)));
+        }
+        return spark.createDataFrame(rows, ImageTable.SCHEMA).repartition(3);
+    }
+
+    private static ComputationGraph untrained() {
+        ModelFamily vgg = ModelZoo.family("vgg");
+        return vgg.build(vgg.spec(vgg.baseWidths().scaled(0.25), ScoringEngineTest.SHAPE, 10, 5));
+    }
+
+    private static double top1(ComputationGraph net) {
+        return Evaluator.evaluate(net, InMemoryBatchSource.forEvaluation(IMAGES, ScoringEngineTest.ASSEMBLER, 128), 10)
+                .top1();
+    }
+
+    private record Trained(ComputationGraph net, List<EpochSummary> history) {
+    }
+
+    private static Trained train() throws IOException {
+        SparkBatchSource source = new SparkBatchSource(rows(), ScoringEngineTest.ASSEMBLER, RECIPE.batchSize(),
+                RECIPE.augmentation(), true, RECIPE.seed(), "gradient sharing test");
+        Trainer trainer = new Trainer(RECIPE, 10);
+        ComputationGraph net = trainer.prepare(untrained(), DistributedSteps.examplesPerWorker(spark, source.size()));
+        List<EpochSummary> history = trainer.fit(net, new GradientSharingSteps(spark, source, RECIPE, "test"), null,
+                EpochCheckpoints.NONE);
+        return new Trained(net, history);
+    }
+
+    @Test
+    void theWorkersStepTheDriversNetworkOnEveryImageTheSameWayTwice() throws IOException {
+        double before = top1(untrained());
+        Trained first = train();
+        Trained second = train();
+
+        // 640 images in batches of 32 on 2 workers: 10 steps of 64 images an epoch
+        assertEquals(20, first.net().getConfiguration().getIterationCount());
+        for (EpochSummary epoch : first.history()) {
+            assertEquals(IMAGES.size(), epoch.imagesPerSecond() * epoch.seconds(), 1e-6, "every image, once an epoch");
+        }
+        assertTrue(first.history().get(1).learningRate() < 1e-3, "the schedule counts shared steps and ends at 0");
+        double after = top1(first.net());
+        assertTrue(after > before + 0.25, "20 steps learn: top-1 on the training images " + before + " before, " + after + " after");
+        assertArrayEquals(first.net().params().toFloatVector(), second.net().params().toFloatVector(),
+                "the same seed gives the same model, bit for bit");
+        assertArrayEquals(first.net().getUpdater().getStateViewArray().toFloatVector(),
+                second.net().getUpdater().getStateViewArray().toFloatVector(), "and the same momentum");
+    }
+}
