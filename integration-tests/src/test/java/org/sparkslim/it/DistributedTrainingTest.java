@@ -48,12 +48,10 @@ class DistributedTrainingTest {
         });
         assertEquals(List.of("prepare-data", "train", "soft-labels", "distill", "qat"), TestPipeline.ran(it.run()));
         // 3000 images in rounds of 2 workers x 2 steps x 128 images: 6 rounds an epoch
-        for (String expected : List.of("train: epoch 1/2, round 1/6 on 2 workers (parameter averaging)",
+        assertRan(jobs, "train: epoch 1/2, round 1/6 on 2 workers (parameter averaging)",
                 "train: epoch 2/2, round 6/6 on 2 workers (parameter averaging)",
                 "distill: epoch 1/1, round 6/6 on 2 workers (parameter averaging)",
-                "qat: epoch 1/1, round 6/6 on 2 workers (parameter averaging)")) {
-            assertTrue(jobs.contains(expected), "no Spark job '" + expected + "' among " + new ArrayList<>(jobs));
-        }
+                "qat: epoch 1/1, round 6/6 on 2 workers (parameter averaging)");
 
         List<Row> history = it.table("train", "history.parquet").orderBy("epoch").collectAsList();
         assertEquals(2, history.size());
@@ -79,12 +77,10 @@ class DistributedTrainingTest {
         assertEquals(List.of("train", "soft-labels", "distill", "qat"),
                 TestPipeline.ran(it.run("train.distributed.mode=gradient-sharing")));
         // 3000 images in batches of 128, a batch per worker and step: 12 steps an epoch
-        for (String expected : List.of("train: epoch 1/2, step 1/12 on 2 workers (gradient sharing)",
+        assertRan(jobs, "train: epoch 1/2, step 1/12 on 2 workers (gradient sharing)",
                 "train: epoch 2/2, step 12/12 on 2 workers (gradient sharing)",
                 "distill: epoch 1/1, step 12/12 on 2 workers (gradient sharing)",
-                "qat: epoch 1/1, step 12/12 on 2 workers (gradient sharing)")) {
-            assertTrue(jobs.contains(expected), "no Spark job '" + expected + "' among " + new ArrayList<>(jobs));
-        }
+                "qat: epoch 1/1, step 12/12 on 2 workers (gradient sharing)");
         List<Row> shared = it.table("train", "history.parquet").orderBy("epoch").collectAsList();
         double sharedTop1 = shared.get(1).getAs("val_top1");
         assertTrue(sharedTop1 > 0.4, "two epochs of shared gradients learn: " + sharedTop1);
@@ -94,5 +90,11 @@ class DistributedTrainingTest {
 
         assertEquals(List.of("train", "soft-labels", "distill", "qat"),
                 TestPipeline.ran(it.run("train.distributed.mode=local")));
+    }
+
+    private static void assertRan(List<String> jobs, String... descriptions) {
+        for (String expected : descriptions) {
+            assertTrue(jobs.contains(expected), "no Spark job '" + expected + "' among " + new ArrayList<>(jobs));
+        }
     }
 }

@@ -209,21 +209,8 @@ class YarnClusterTest {
     @Test
     @Order(4)
     void parameterAveragingTrainsInTheExecutors() throws Exception {
-        String averaged = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-averaged";
-        Submission run = submit("client", averaged, "averaged", "pipeline.stages = [prepare-data, train]",
-                "train { epochs = 2, distributed.mode = parameter-averaging }");
-        assertEquals(0, run.code(), run.output());
-        assertTrue(exists(averaged + "/train/_SUCCESS"));
-        assertTrue(run.output().contains("train: epoch 2 took 24 steps in the executors, on 3000 of the 3000 images"),
-                run.output());
-        SparkSession spark = TestPipeline.localSpark("yarn-averaged-check");
-        try {
-            double valTop1 = spark.read().parquet(averaged + "/train/history.parquet").where("epoch = 2")
-                    .first().getAs("val_top1");
-            assertTrue(valTop1 > 0.4, "the averaged copies learned: " + valTop1);
-        } finally {
-            spark.stop();
-        }
+        trainsInTheExecutors("parameter-averaging", "averaged",
+                "train: epoch 2 took 24 steps in the executors, on 3000 of the 3000 images");
     }
 
     /**
@@ -233,18 +220,23 @@ class YarnClusterTest {
     @Test
     @Order(5)
     void gradientSharingTrainsInTheExecutors() throws Exception {
-        String shared = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-shared";
-        Submission run = submit("client", shared, "shared", "pipeline.stages = [prepare-data, train]",
-                "train { epochs = 2, distributed.mode = gradient-sharing }");
+        trainsInTheExecutors("gradient-sharing", "shared",
+                "train: epoch 2/2 in the executors: 12 steps of 2 workers x 128 images (gradient sharing)");
+    }
+
+    /** Trains two epochs with {@code mode}; the driver's log says {@code logged}, and the network learned. */
+    private void trainsInTheExecutors(String mode, String name, String logged) throws Exception {
+        String runDir = hdfs.getFileSystem().getUri() + "/sparkslim/runs/yarn-" + name;
+        Submission run = submit("client", runDir, name, "pipeline.stages = [prepare-data, train]",
+                "train { epochs = 2, distributed.mode = " + mode + " }");
         assertEquals(0, run.code(), run.output());
-        assertTrue(exists(shared + "/train/_SUCCESS"));
-        assertTrue(run.output().contains("train: epoch 2/2 in the executors: 12 steps of 2 workers x 128 images"),
-                run.output());
-        SparkSession spark = TestPipeline.localSpark("yarn-shared-check");
+        assertTrue(exists(runDir + "/train/_SUCCESS"));
+        assertTrue(run.output().contains(logged), run.output());
+        SparkSession spark = TestPipeline.localSpark("yarn-" + name + "-check");
         try {
-            double valTop1 = spark.read().parquet(shared + "/train/history.parquet").where("epoch = 2")
+            double valTop1 = spark.read().parquet(runDir + "/train/history.parquet").where("epoch = 2")
                     .first().getAs("val_top1");
-            assertTrue(valTop1 > 0.4, "the shared gradients trained the driver's network: " + valTop1);
+            assertTrue(valTop1 > 0.4, mode + " trained the driver's network: " + valTop1);
         } finally {
             spark.stop();
         }
