@@ -12,6 +12,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sparkslim.compression.train.BatchNormScaleShrinkage;
 import org.sparkslim.compression.train.EpochSteps;
 import org.sparkslim.compression.train.GradientSum;
 import org.sparkslim.compression.train.Trainer;
@@ -24,7 +25,8 @@ import org.sparkslim.compression.train.TrainingRecipe;
  * copy of the network to the step's parameters (broadcast) and returns the gradient ({@link
  * GradientSum}). The driver adds the workers' gradients in their order and applies the sum with the
  * network's own updater, so momentum and the learning rate schedule live in one place, checkpoints
- * and resume work as in local training, and the same config gives the same model. A step of W workers
+ * and resume work as in local training, and the same config gives the same model. The L1 penalty on
+ * batch norm scales ({@code train.bn-scale-l1}) is applied after each step, as locally. A step of W workers
  * is a step of W batches' images, so an epoch is W times fewer steps than local training's.
  */
 public final class GradientSharingSteps implements EpochSteps {
@@ -73,7 +75,11 @@ public final class GradientSharingSteps implements EpochSteps {
                     epoch, recipe.epochs(), step + 1, steps, workers));
             GradientSum sum = gradient(net, PartitionRange.of(batches, step * workers,
                     Math.min(batches.getNumPartitions(), (step + 1) * workers), DataSet.class));
+            double stepRate = recipe.bnScaleL1() > 0 ? Trainer.learningRate(net) : 0;
             sum.applyTo(net);
+            if (recipe.bnScaleL1() > 0) {
+                BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
+            }
             stepsDone++;
             images += sum.images();
             lossSum += sum.meanLoss() * sum.images();

@@ -17,6 +17,7 @@ import org.sparkslim.jobs.pipeline.StageContext;
 import org.sparkslim.jobs.report.Report;
 import org.sparkslim.jobs.report.ReportSection;
 import org.sparkslim.jobs.settings.DataSettings;
+import org.sparkslim.jobs.settings.DistributedTraining;
 import org.sparkslim.jobs.settings.ModelSettings;
 import org.sparkslim.jobs.settings.RecipeSettings;
 import org.sparkslim.jobs.tables.HistoryTable;
@@ -53,9 +54,10 @@ public final class TrainStage implements Stage<TrainStage.Settings>, ReportSecti
     public Settings settings(SettingsReader r) {
         RecipeSettings recipe = RecipeSettings.read(r);
         double bnScaleL1 = r.number("train.bn-scale-l1", Range.NON_NEGATIVE);
-        if (bnScaleL1 > 0 && !recipe.distributed().local()) {
-            r.fault("train.bn-scale-l1", "shrinks the scales after every step in the driver: with "
-                    + recipe.distributed().describe() + " it must be 0");
+        if (bnScaleL1 > 0 && recipe.distributed().mode() == DistributedTraining.Mode.PARAMETER_AVERAGING) {
+            r.fault("train.bn-scale-l1", "shrinks the scales after every step, which the workers of "
+                    + recipe.distributed().describe() + " take on their own copies: it must be 0 (gradient sharing "
+                    + "or local training can)");
         }
         return new Settings(ModelSettings.read(r), DataSettings.read(r), recipe,
                 r.integer("train.epochs", Range.atLeast(1)), r.number("train.learning-rate", Range.POSITIVE),

@@ -143,8 +143,9 @@ class StageSettingsTest {
         assertTrue(m.startsWith("invalid config (5 faults)"), m);
         assertTrue(m.contains("key 'qat.activations'") && m.contains("'moving_average_abs_max' learns its ranges "
                 + "outside the parameters that parameter averaging (train.distributed.mode) combines"), m);
-        assertTrue(m.contains("key 'train.bn-scale-l1' (--set train.bn-scale-l1): shrinks the scales after every step "
-                + "in the driver: with train.distributed.mode = parameter-averaging it must be 0"), m);
+        assertTrue(m.contains("key 'train.bn-scale-l1' (--set train.bn-scale-l1): shrinks the scales after every step, "
+                + "which the workers of train.distributed.mode = parameter-averaging take on their own copies: it must "
+                + "be 0"), m);
         assertTrue(m.contains("key 'train.distributed.mode' (--set train.distributed.mode): parameter averaging cannot run "
                 + "finetune.teacher (train) on every batch"), m);
         assertTrue(m.contains("parameter averaging cannot run qat.teacher (train) on every batch"), m);

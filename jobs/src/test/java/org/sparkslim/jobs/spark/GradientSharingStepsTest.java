@@ -11,7 +11,9 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,21 +68,34 @@ class GradientSharingStepsTest {
     private record Trained(ComputationGraph net, List<EpochSummary> history) {
     }
 
-    private static Trained train() throws IOException {
-        SparkBatchSource source = new SparkBatchSource(rows(), ScoringEngineTest.ASSEMBLER, RECIPE.batchSize(),
-                RECIPE.augmentation(), true, RECIPE.seed(), "gradient sharing test");
-        Trainer trainer = new Trainer(RECIPE, 10);
+    private static Trained train(TrainingRecipe recipe) throws IOException {
+        SparkBatchSource source = new SparkBatchSource(rows(), ScoringEngineTest.ASSEMBLER, recipe.batchSize(),
+                recipe.augmentation(), true, recipe.seed(), "gradient sharing test");
+        Trainer trainer = new Trainer(recipe, 10);
         ComputationGraph net = trainer.prepare(untrained(), DistributedSteps.examplesPerWorker(spark, source.size()));
-        List<EpochSummary> history = trainer.fit(net, new GradientSharingSteps(spark, source, RECIPE, "test"), null,
+        List<EpochSummary> history = trainer.fit(net, new GradientSharingSteps(spark, source, recipe, "test"), null,
                 EpochCheckpoints.NONE);
         return new Trained(net, history);
+    }
+
+    /** The mean absolute scale of the network's batch normalizations. */
+    private static double meanScale(ComputationGraph net) {
+        double sum = 0;
+        long n = 0;
+        for (Layer layer : net.getLayers()) {
+            if (layer instanceof BatchNormalization) {
+                sum += layer.getParam("gamma").amean().getDouble(0) * layer.getParam("gamma").length();
+                n += layer.getParam("gamma").length();
+            }
+        }
+        return sum / n;
     }
 
     @Test
     void theWorkersStepTheDriversNetworkOnEveryImageTheSameWayTwice() throws IOException {
         double before = top1(untrained());
-        Trained first = train();
-        Trained second = train();
+        Trained first = train(RECIPE);
+        Trained second = train(RECIPE);
 
         // 640 images in batches of 32 on 2 workers: 10 steps of 64 images an epoch
         assertEquals(20, first.net().getConfiguration().getIterationCount());
@@ -94,5 +109,15 @@ class GradientSharingStepsTest {
                 "the same seed gives the same model, bit for bit");
         assertArrayEquals(first.net().getUpdater().getStateViewArray().toFloatVector(),
                 second.net().getUpdater().getStateViewArray().toFloatVector(), "and the same momentum");
+    }
+
+    @Test
+    void theDriverShrinksBatchNormScalesAfterEveryStep() throws IOException {
+        TrainingRecipe penalized = new TrainingRecipe(RECIPE.epochs(), RECIPE.batchSize(), RECIPE.learningRate(),
+                RECIPE.momentum(), RECIPE.weightDecay(), 0.5, RECIPE.augmentation(), RECIPE.seed());
+        double plain = meanScale(train(RECIPE).net());
+        double shrunk = meanScale(train(penalized).net());
+        // 20 steps at a mean learning rate of 0.025 take 0.5 x 0.025 x 20 = 0.25 off every scale
+        assertTrue(shrunk < plain - 0.15, "mean batch norm scale " + plain + " without the penalty, " + shrunk + " with");
     }
 }
