@@ -46,7 +46,7 @@ public final class DistributedTrainingSpeed {
         results.add(local(trainer, bytes, source, validation));
         for (DistributedTraining d : distributed) {
             String name = d.mode() == DistributedTraining.Mode.PARAMETER_AVERAGING
-                    ? "parameter averaging every " + d.averagingFrequency() : d.mode().key();
+                    ? "parameter averaging every " + d.averagingFrequency() : d.mode().title();
             ComputationGraph copy = trainer.prepare(ModelFiles.fromBytes(bytes, name),
                     DistributedSteps.examplesPerWorker(spark, source.size()));
             results.add(result(name, trainer.fit(copy, d.executorSteps(spark, source, recipe, "benchmark"), validation,
