@@ -33,8 +33,9 @@ public record TeacherSettings(String teacher, DistillSettings distill, ChannelGr
      */
     public void checkLocalSteps(SettingsReader r, RecipeSettings recipe, String key) {
         if (present() && !recipe.distributed().local()) {
-            r.fault("train.distributed.mode", recipe.distributed().mode().title() + " cannot run " + key + " (" + teacher + ") on every "
-                    + "batch: train locally, or store the teacher's soft labels with the soft-labels stage and distill offline (distill.mode = offline)");
+            r.fault("train.distributed.mode", recipe.distributed().mode().title() + " cannot run " + key + " ("
+                    + teacher + ") on every batch: train locally, or store the teacher's soft labels with the "
+                    + "soft-labels stage and distill offline (distill.mode = offline)");
         }
     }
 

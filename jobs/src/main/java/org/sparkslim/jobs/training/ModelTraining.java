@@ -315,7 +315,8 @@ public final class ModelTraining {
         /** Trains {@code net} in place on the labels {@code train}'s batches carry. */
         List<EpochSummary> fit(ComputationGraph net, SparkBatchSource train) throws IOException {
             return where.local() ? trainer.fit(net, train, val, checkpoints)
-                    : trainer.fit(net, where.executorSteps(ctx.spark(), train, recipe, ctx.stageName()), val, checkpoints);
+                    : trainer.fit(net, where.executorSteps(ctx.spark(), train, recipe, ctx.stageName()), val,
+                    checkpoints);
         }
 
         /** Trains {@code net} in place in the driver, on the labels {@code targets} makes of each batch. */

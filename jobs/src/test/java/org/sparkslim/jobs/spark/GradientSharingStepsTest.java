@@ -104,7 +104,8 @@ class GradientSharingStepsTest {
         }
         assertTrue(first.history().get(1).learningRate() < 1e-3, "the schedule counts shared steps and ends at 0");
         double after = top1(first.net());
-        assertTrue(after > before + 0.25, "20 steps learn: top-1 on the training images " + before + " before, " + after + " after");
+        assertTrue(after > before + 0.25, "20 steps learn: top-1 on the training images " + before + " before, "
+                + after + " after");
         assertArrayEquals(first.net().params().toFloatVector(), second.net().params().toFloatVector(),
                 "the same seed gives the same model, bit for bit");
         assertArrayEquals(first.net().getUpdater().getStateViewArray().toFloatVector(),

@@ -33,7 +33,8 @@ import org.sparkslim.compression.model.ModelZoo;
 /** Gradients summed over parts of a batch step a network as one step on the whole batch would. */
 class GradientSumTest {
     private static final LabeledImages IMAGES = TrainingTest.bars(96, 3);
-    private static final BatchAssembler ASSEMBLER = new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
+    private static final BatchAssembler ASSEMBLER =
+            new BatchAssembler(TrainingTest.SHAPE, 4, new Normalization(0.15, 0.3));
     private static final TrainingRecipe RECIPE = new TrainingRecipe(1, 32, 0.05, 0.9, 5e-4, Augmentation.NONE, 11);
 
     private static List<MultiDataSet> batches(int size) {
