@@ -1,6 +1,7 @@
 package org.sparkslim.jobs.settings;
 
 import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.sparkslim.compression.train.EpochSteps;
 import org.sparkslim.compression.train.TrainingRecipe;
@@ -41,11 +42,19 @@ public record DistributedTraining(Mode mode, int averagingFrequency) {
         public String title() {
             return title;
         }
+
+        static List<String> keys() {
+            return Arrays.stream(values()).map(Mode::key).toList();
+        }
+
+        static Mode of(String key) {
+            return Arrays.stream(values()).filter(m -> m.key.equals(key)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no training mode " + key + "; one of " + keys()));
+        }
     }
 
     public static DistributedTraining read(SettingsReader r) {
-        String key = r.choice("train.distributed.mode", Arrays.stream(Mode.values()).map(Mode::key).toList());
-        Mode mode = Arrays.stream(Mode.values()).filter(m -> m.key.equals(key)).findFirst().orElseThrow();
+        Mode mode = Mode.of(r.choice("train.distributed.mode", Mode.keys()));
         return mode == Mode.PARAMETER_AVERAGING
                 ? new DistributedTraining(mode, r.integer("train.distributed.averaging-frequency", Range.atLeast(1)))
                 : new DistributedTraining(mode, 1);

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.train.BatchNormScaleShrinkage;
 import org.sparkslim.compression.train.EpochSteps;
 import org.sparkslim.compression.train.GradientSum;
+import org.sparkslim.compression.train.StepProgress;
 import org.sparkslim.compression.train.Trainer;
 import org.sparkslim.compression.train.TrainingRecipe;
 
@@ -31,7 +32,6 @@ import org.sparkslim.compression.train.TrainingRecipe;
  */
 public final class GradientSharingSteps implements EpochSteps {
     private static final Logger LOG = LoggerFactory.getLogger(GradientSharingSteps.class);
-    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
     /** A worker per task slot, each with one native thread: the slots are the cores. */
     private static final int THREADS_PER_TASK = 1;
 
@@ -41,8 +41,7 @@ public final class GradientSharingSteps implements EpochSteps {
     private final TrainingRecipe recipe;
     private final String stage;
     private final int workers;
-    private final long started = System.nanoTime();
-    private long stepsDone;
+    private final StepProgress progress;
     private BroadcastModel layers;
 
     public GradientSharingSteps(SparkSession spark, SparkBatchSource train, TrainingRecipe recipe, String stage) {
@@ -52,6 +51,7 @@ public final class GradientSharingSteps implements EpochSteps {
         this.recipe = recipe;
         this.stage = stage;
         this.workers = DistributedSteps.workers(spark);
+        this.progress = new StepProgress(LOG, recipe.epochs());
     }
 
     @Override
@@ -64,12 +64,7 @@ public final class GradientSharingSteps implements EpochSteps {
         int steps = (batches.getNumPartitions() + workers - 1) / workers;
         LOG.info("{}: epoch {}/{} in the executors: {} steps of {} workers x {} images (gradient sharing)", stage,
                 epoch, recipe.epochs(), steps, workers, recipe.batchSize());
-        long epochStart = System.nanoTime();
-        long lastLog = epochStart;
-        // steps left in the whole training, for the ETA (a resumed training starts later)
-        long remaining = (long) steps * (recipe.epochs() - epoch + 1);
-        double lossSum = 0;
-        long images = 0;
+        progress.startEpoch(epoch, steps);
         for (int step = 0; step < steps; step++) {
             sc.setJobDescription(String.format("%s: epoch %d/%d, step %d/%d on %d workers (gradient sharing)", stage,
                     epoch, recipe.epochs(), step + 1, steps, workers));
@@ -80,19 +75,9 @@ public final class GradientSharingSteps implements EpochSteps {
             if (recipe.bnScaleL1() > 0) {
                 BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
             }
-            stepsDone++;
-            images += sum.images();
-            lossSum += sum.meanLoss() * sum.images();
-            long now = System.nanoTime();
-            if (now - lastLog > LOG_INTERVAL_NANOS || step == steps - 1) {
-                lastLog = now;
-                double eta = (now - started) / 1e9 / stepsDone * (remaining - step - 1);
-                LOG.info(String.format("epoch %d/%d  step %d/%d  loss %.4f  lr %.5f  %.0f images/s  ETA %s", epoch,
-                        recipe.epochs(), step + 1, steps, lossSum / images, Trainer.learningRate(net),
-                        images / ((now - epochStart) / 1e9), Trainer.formatDuration(eta)));
-            }
+            progress.stepTaken(net, sum.images(), sum.meanLoss());
         }
-        return new EpochLoss(lossSum / Math.max(1, images), images);
+        return progress.epochLoss();
     }
 
     /** The workers' gradients at {@code net}'s parameters, each on its batch, added in the workers' order. */

@@ -20,13 +20,12 @@ import org.sparkslim.compression.runtime.FusedBatchNorm;
 import org.sparkslim.compression.runtime.OnePassReLU6;
 
 /**
- * Trains a network with a {@link TrainingRecipe} on a {@link BatchSource}, logging progress (epoch,
- * iteration, loss, learning rate, images/s, ETA) and, when a validation source is given, scoring it
+ * Trains a network with a {@link TrainingRecipe} on a {@link BatchSource}, logging progress ({@link
+ * StepProgress}) and, when a validation source is given, scoring it
  * after every epoch. Batch norms train through {@link FusedBatchNorm}, ReLU6 layers through {@link OnePassReLU6}.
  */
 public final class Trainer {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
-    private static final long LOG_INTERVAL_NANOS = 10_000_000_000L;
 
     private final TrainingRecipe recipe;
     private final int numClasses;
@@ -130,16 +129,9 @@ public final class Trainer {
     /** The steps of one epoch in this JVM: batches prefetched in a thread, a step per batch, progress logged. */
     private EpochSteps localSteps(BatchSource train, Function<DataSet, MultiDataSet> targets) {
         long perEpoch = (train.size() + recipe.batchSize() - 1) / recipe.batchSize();
-        long started = System.nanoTime();
-        long[] done = {0};
+        StepProgress progress = new StepProgress(LOG, recipe.epochs());
         return (net, epoch) -> {
-            long epochStart = System.nanoTime();
-            long lastLog = epochStart;
-            // iterations left in the whole training, for the ETA (a resumed training starts later)
-            long remaining = perEpoch * (recipe.epochs() - epoch + 1);
-            double lossSum = 0;
-            long images = 0;
-            int iteration = 0;
+            progress.startEpoch(epoch, perEpoch);
             Iterator<DataSet> source = train.epoch(epoch);
             Iterator<MultiDataSet> labelled = new Iterator<>() {
                 @Override
@@ -152,6 +144,7 @@ public final class Trainer {
                     return targets.apply(source.next());
                 }
             };
+            int step = 0;
             try (Prefetcher<MultiDataSet> batches = new Prefetcher<>(labelled, 4, "sparkslim-batches")) {
                 while (batches.hasNext()) {
                     MultiDataSet batch = batches.next();
@@ -160,27 +153,15 @@ public final class Trainer {
                     if (recipe.bnScaleL1() > 0) {
                         BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
                     }
-                    iteration++;
-                    done[0]++;
-                    long n = batch.getFeatures(0).size(0);
-                    images += n;
+                    step++;
                     double loss = net.score();
                     if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException("the loss is " + loss, epoch, iteration, learningRate(net));
+                        throw new TrainingDivergedException("the loss is " + loss, epoch, step, learningRate(net));
                     }
-                    lossSum += loss * n;
-                    long now = System.nanoTime();
-                    if (now - lastLog > LOG_INTERVAL_NANOS || iteration == perEpoch) {
-                        lastLog = now;
-                        double rate = images / ((now - epochStart) / 1e9);
-                        double eta = (now - started) / 1e9 / done[0] * (remaining - iteration);
-                        LOG.info(String.format("epoch %d/%d  iteration %d/%d  loss %.4f  lr %.5f  %.0f images/s  ETA %s",
-                                epoch, recipe.epochs(), iteration, perEpoch, lossSum / images, learningRate(net),
-                                rate, formatDuration(eta)));
-                    }
+                    progress.stepTaken(net, batch.getFeatures(0).size(0), loss);
                 }
             }
-            return new EpochSteps.EpochLoss(lossSum / Math.max(1, images), images);
+            return progress.epochLoss();
         };
     }
 
