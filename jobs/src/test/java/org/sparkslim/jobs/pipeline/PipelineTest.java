@@ -16,17 +16,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
+import org.sparkslim.jobs.spark.LocalSpark;
 
 /** Skip, re-run, --from and failure handling, with three small stages: a -> b -> c. */
 class PipelineTest {
-    static SparkSession spark;
+    @RegisterExtension
+    static final LocalSpark SPARK = new LocalSpark("local[1]", "pipeline-test");
+
+    private final SparkSession spark = SPARK.session();
 
     @TempDir
     Path dir;
@@ -34,17 +37,6 @@ class PipelineTest {
     RecordingStage b;
     RecordingStage c;
     Pipeline pipeline;
-
-    @BeforeAll
-    static void startSpark() {
-        spark = SparkSession.builder().master("local[1]").appName("pipeline-test")
-                .config("spark.ui.enabled", "false").getOrCreate();
-    }
-
-    @AfterAll
-    static void stopSpark() {
-        spark.stop();
-    }
 
     @BeforeEach
     void stages() {

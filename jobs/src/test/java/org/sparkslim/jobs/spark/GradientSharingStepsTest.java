@@ -14,9 +14,8 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.model.ModelFamily;
@@ -34,20 +33,12 @@ class GradientSharingStepsTest {
     private static final LabeledImages IMAGES = SensitivityAnalysisTest.bands(640, 9);
     private static final TrainingRecipe RECIPE = new TrainingRecipe(2, 32, 0.05, 0.9, 5e-4,
             new Augmentation(2, 0.5), 7);
-    private static SparkSession spark;
+    @RegisterExtension
+    static final LocalSpark SPARK = new LocalSpark("local[2]", "gradient-sharing-test");
 
-    @BeforeAll
-    static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("gradient-sharing-test")
-                .config("spark.ui.enabled", "false").getOrCreate();
-    }
+    private final SparkSession spark = SPARK.session();
 
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
-
-    private static Dataset<Row> rows() {
+    private Dataset<Row> rows() {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < IMAGES.size(); i++) {
             rows.add(RowFactory.create((long) i, IMAGES.labels()[i], IMAGES.image(i)));
@@ -68,7 +59,7 @@ class GradientSharingStepsTest {
     private record Trained(ComputationGraph net, List<EpochSummary> history) {
     }
 
-    private static Trained train(TrainingRecipe recipe) throws IOException {
+    private Trained train(TrainingRecipe recipe) throws IOException {
         SparkBatchSource source = new SparkBatchSource(rows(), ScoringEngineTest.ASSEMBLER, recipe.batchSize(),
                 recipe.augmentation(), true, recipe.seed(), "gradient sharing test");
         Trainer trainer = new Trainer(recipe, 10);

@@ -13,9 +13,8 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.sparkslim.compression.data.BatchAssembler;
 import org.sparkslim.compression.data.ImageShape;
@@ -33,18 +32,10 @@ import org.sparkslim.jobs.tables.ImageTable;
 class ScoringEngineTest {
     static final ImageShape SHAPE = new ImageShape(1, 28, 28);
     static final BatchAssembler ASSEMBLER = new BatchAssembler(SHAPE, 10, new Normalization(0.286, 0.353));
-    static SparkSession spark;
+    @RegisterExtension
+    static final LocalSpark SPARK = new LocalSpark("local[2]", "scoring-engine-test");
 
-    @BeforeAll
-    static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("scoring-engine-test")
-                .config("spark.ui.enabled", "false").getOrCreate();
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
+    private final SparkSession spark = SPARK.session();
 
     /** A residual network whose batch norms have statistics of their own, so they shape the outputs. */
     static ComputationGraph network() {

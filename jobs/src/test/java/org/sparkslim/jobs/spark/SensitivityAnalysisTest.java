@@ -8,9 +8,8 @@ import java.util.List;
 import java.util.Random;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.sparkslim.compression.data.Augmentation;
 import org.sparkslim.compression.data.LabeledImages;
 import org.sparkslim.compression.prune.PruningPlan;
@@ -20,18 +19,10 @@ import org.sparkslim.jobs.bench.SensitivitySpeedup;
 
 /** Variants scored as pruned, or after a short training of their own that leaves the broadcast model as it was. */
 class SensitivityAnalysisTest {
-    private static SparkSession spark;
+    @RegisterExtension
+    static final LocalSpark SPARK = new LocalSpark("local[2]", "sensitivity-analysis-test");
 
-    @BeforeAll
-    static void start() {
-        spark = SparkSession.builder().master("local[2]").appName("sensitivity-analysis-test")
-                .config("spark.ui.enabled", "false").getOrCreate();
-    }
-
-    @AfterAll
-    static void stop() {
-        spark.stop();
-    }
+    private final SparkSession spark = SPARK.session();
 
     /** Images whose class is the band of rows that is bright: a network learns them in a few epochs. */
     static LabeledImages bands(int n, long seed) {

@@ -14,9 +14,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
@@ -30,24 +29,17 @@ import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.RunConfig;
 import org.sparkslim.jobs.pipeline.Pipeline;
 import org.sparkslim.jobs.spark.BroadcastModel;
+import org.sparkslim.jobs.spark.LocalSpark;
 
 /** Users' own Parquet data: accepted as configured, refused with the file and column named when it is not. */
 class PrepareDataStageTest {
-    static SparkSession spark;
+    @RegisterExtension
+    static final LocalSpark SPARK = new LocalSpark("local[2]", "prepare-data-test");
+
+    private final SparkSession spark = SPARK.session();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startSpark() {
-        spark = SparkSession.builder().master("local[2]").appName("prepare-data-test")
-                .config("spark.ui.enabled", "false").getOrCreate();
-    }
-
-    @AfterAll
-    static void stopSpark() {
-        spark.stop();
-    }
 
     /** 4x4 single-channel images; rows of (key, cls, pixels). */
     String dataset(String name, StructType schema, List<Row> rows) {
