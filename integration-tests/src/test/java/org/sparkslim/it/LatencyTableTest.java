@@ -28,8 +28,8 @@ import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.onnx.OnnxLatency;
 
 /**
- * The latency-table stage times every unit of a trained model, an untrained zoo network and two
- * Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine,
+ * The latency-table stage times every unit of a trained model, of its int8 form (post-training
+ * quantization), of an untrained zoo network and of two Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine,
  * machine and date, and each model's estimate as the call plus its units; a pruning search under a
  * latency limit reads it. No timing is asserted: the machine is shared.
  */
@@ -37,10 +37,11 @@ import org.sparkslim.jobs.onnx.OnnxLatency;
 class LatencyTableTest {
     @RegisterExtension
     static final TestPipeline it = new TestPipeline("sparkslim-latency-it",
-            "pipeline.stages=[prepare-data, train, latency-table]",
+            "pipeline.stages=[prepare-data, train, ptq, latency-table]",
             "data.limit.train=500", "data.limit.val=100", "data.limit.test=100",
             "model.family=vgg", "model.width-multiplier=0.25", "train.epochs=1",
-            "latency-table.models=[train]", "latency-table.families=[mobilenetv2]",
+            "quant.calibration-images=100", "ptq.calibration=abs_max",
+            "latency-table.models=[train, ptq]", "latency-table.families=[mobilenetv2]",
             "latency-table.nas-candidates=2",
             "latency-table.latency.batch-sizes=[1, 8]", "latency-table.latency.warmup=1",
             "latency-table.latency.runs=3");
@@ -64,7 +65,7 @@ class LatencyTableTest {
                 new long[] {1, 1, 28, 28}));
         Set<String> keys = units.stream().map(OpUnit::key).collect(Collectors.toSet());
         List<Row> estimates = it.table("latency-table", "estimates.parquet").collectAsList();
-        assertEquals(Set.of("train/model 1", "train/model 8", "mobilenetv2 1", "mobilenetv2 8", "nas-candidate-1 1",
+        assertEquals(Set.of("train/model 1", "train/model 8", "ptq/model (int8) 1", "ptq/model (int8) 8", "mobilenetv2 1", "mobilenetv2 8", "nas-candidate-1 1",
                 "nas-candidate-1 8", "nas-candidate-2 1", "nas-candidate-2 8"), estimates.stream()
                 .map(r -> r.<String>getAs("model") + " " + r.<Integer>getAs("batch")).collect(Collectors.toSet()));
         for (int batch : new int[] {1, 8}) {
@@ -81,12 +82,17 @@ class LatencyTableTest {
             assertEquals(sum, estimate.<Double>getAs("estimated_ms"), 1e-9);
             assertTrue(estimate.<Double>getAs("measured_ms") > 0);
         }
+        // the int8 model's own units: convolutions on uint8 feature maps, the input's quantization
+        assertTrue(millis.keySet().stream().anyMatch(k -> k.startsWith("8 QLinearConv") && k.contains("Nuint8[")),
+                "no int8 convolution in the table");
+        assertTrue(millis.keySet().stream().anyMatch(k -> k.startsWith("1 QuantizeLinear")),
+                "no quantization of the input in the table");
     }
 
     @Test
     @Order(2)
     void aPruningSearchKeepsEveryCandidateUnderTheLatencyLimit() throws Exception {
-        List<String> search = List.of("pipeline.stages=[prepare-data, train, latency-table, prune-search, report]",
+        List<String> search = List.of("pipeline.stages=[prepare-data, train, ptq, latency-table, prune-search, report]",
                 "prune-search.constraint=latency", "prune-search.latency-table=latency-table",
                 "prune-search.latency-limit=0.9", "prune-search.latency-batch=8", "prune-search.rounds=2",
                 "prune-search.candidates-per-round=2",

@@ -1,10 +1,12 @@
 package org.sparkslim.jobs.onnx;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -49,7 +51,7 @@ public final class OnnxLatency {
         Map<String, long[]> shapes = new HashMap<>();
         shapes.put(input, inputShape);
         try (OrtSession s = session(OnnxUnits.withEveryTensorAsOutput(model).toByteArray());
-             OnnxTensor x = tensor(inputShape, 1, new SplittableRandom(1));
+             OnnxTensor x = tensor(OpUnit.Input.floats(inputShape), 1, new SplittableRandom(1));
              OrtSession.Result result = s.run(Map.of(input, x))) {
             for (Map.Entry<String, OnnxValue> e : result) {
                 if (e.getValue() instanceof OnnxTensor t) {
@@ -61,11 +63,11 @@ public final class OnnxLatency {
     }
 
     /** Median milliseconds of one run of {@code model} at {@code batch}, its inputs random. */
-    public double millis(byte[] model, Map<String, long[]> inputs, int batch) throws OrtException {
+    public double millis(byte[] model, Map<String, OpUnit.Input> inputs, int batch) throws OrtException {
         SplittableRandom random = new SplittableRandom(batch);
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
         try (OrtSession s = session(model)) {
-            for (Map.Entry<String, long[]> in : inputs.entrySet()) {
+            for (Map.Entry<String, OpUnit.Input> in : inputs.entrySet()) {
                 feed.put(in.getKey(), tensor(in.getValue(), batch, random));
             }
             double[] millis = new double[runs];
@@ -107,17 +109,31 @@ public final class OnnxLatency {
                 .addOutput(OnnxUnits.valueInfo("y", null, false)).build();
         Onnx.ModelProto model = Onnx.ModelProto.newBuilder().setIrVersion(7).setGraph(graph)
                 .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).build();
-        return millis(model.toByteArray(), Map.of("x", new long[] {1, 1}), batch);
+        return millis(model.toByteArray(), Map.of("x", OpUnit.Input.floats(new long[] {1, 1})), batch);
     }
 
-    private OnnxTensor tensor(long[] shapeAtOne, int batch, SplittableRandom random) throws OrtException {
-        long[] shape = shapeAtOne.clone();
+    /** A random tensor of {@code input}'s element type and shape, at {@code batch}. */
+    private OnnxTensor tensor(OpUnit.Input input, int batch, SplittableRandom random) throws OrtException {
+        long[] shape = input.shape().clone();
         shape[0] = batch;
-        long n = Arrays.stream(shape).reduce(1, (a, b) -> a * b);
-        float[] values = new float[Math.toIntExact(n)];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) random.nextDouble();
+        int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+        if (input.isFloat()) {
+            float[] values = new float[n];
+            for (int i = 0; i < n; i++) {
+                values[i] = (float) random.nextDouble();
+            }
+            return OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
         }
-        return OnnxTensor.createTensor(env, FloatBuffer.wrap(values), shape);
+        OnnxJavaType type = switch (Onnx.TensorProto.DataType.forNumber(input.elementType())) {
+            case UINT8 -> OnnxJavaType.UINT8;
+            case INT8 -> OnnxJavaType.INT8;
+            default -> throw new IllegalArgumentException("no random tensors of element type "
+                    + Onnx.TensorProto.DataType.forNumber(input.elementType()) + " to time a unit with");
+        };
+        byte[] values = new byte[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (byte) random.nextInt(256);
+        }
+        return OnnxTensor.createTensor(env, ByteBuffer.wrap(values), shape, type);
     }
 }

@@ -12,11 +12,14 @@ import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.ImageShape;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
+import org.sparkslim.compression.latency.OpUnit;
 import org.sparkslim.compression.model.InvertedResidualLayout;
 import org.sparkslim.compression.model.MobileNetV2;
 import org.sparkslim.compression.model.ModelFamily;
 import org.sparkslim.compression.model.ModelZoo;
+import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.quant.FakeQuantization;
 import org.sparkslim.compression.search.ArchitectureSpace;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
@@ -37,10 +40,11 @@ import org.sparkslim.jobs.tables.ModelRecord;
 /**
  * Measures, on the machine it runs on (the driver) and in ONNX Runtime, the latency of every distinct
  * unit (a main operation and the element-wise ones fused with it, see {@link OnnxUnits}) of the
- * models of {@code latency-table.models}, of untrained zoo networks ({@code latency-table.families}) and
- * of untrained Light-NAS candidates drawn from the {@code nas} space, and the cost of one call. Writes
- * the table, then each model's estimate (the sum over its units) against its measured latency. Units
- * are timed one at a time; no other work of the stage runs meanwhile.
+ * models of {@code latency-table.models} (quantized ones as the int8 export writes them), of untrained
+ * zoo networks ({@code latency-table.families}) and of untrained Light-NAS candidates drawn from the
+ * {@code nas} space, and the cost of one call. Writes the table, then each model's estimate (the sum
+ * over its units) against its measured latency. Units are timed one at a time; no other work of the
+ * stage runs meanwhile.
  */
 public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
@@ -117,14 +121,19 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         List<LatencyTables.ModelEstimate> estimates = new ArrayList<>();
         Map<String, byte[]> exports = new LinkedHashMap<>();
         for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
-            exports.put(m.getKey(), OnnxExporter.export(m.getValue(), shape));
+            ComputationGraph net = m.getValue();
+            if (FakeQuantization.isQuantized(net)) {
+                exports.put(m.getKey() + " (int8)", Int8OnnxExporter.export(net, shape));
+            } else {
+                exports.put(m.getKey(), OnnxExporter.export(net, shape));
+            }
         }
         for (int batch : s.latency().batchSizes()) {
             LatencyEstimator estimator = new LatencyEstimator(table, timer, shape, batch);
             for (Map.Entry<String, byte[]> m : exports.entrySet()) {
                 LatencyEstimator.Estimate estimate = estimator.estimate(Onnx.ModelProto.parseFrom(m.getValue()));
-                double measured = timer.millis(m.getValue(), Map.of(OnnxExporter.INPUT,
-                        new long[] {1, shape.channels(), shape.height(), shape.width()}), batch);
+                double measured = timer.millis(m.getValue(), Map.of(OnnxExporter.INPUT, OpUnit.Input.floats(
+                        new long[] {1, shape.channels(), shape.height(), shape.width()})), batch);
                 LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, estimate.units(),
                         estimate.millis(), measured);
                 estimates.add(e);

@@ -5,21 +5,37 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import onnx.Onnx;
+import org.nd4j.shade.protobuf.ByteString;
 
 /**
  * Splits an ONNX model into {@link OpUnit}s and builds a model of one unit alone, to time it. A unit
  * starts at every operation that is not element-wise; an element-wise operation joins the unit before
  * it when it reads that unit's output and nothing else reads it, which is what ONNX Runtime fuses
- * (a convolution with its batch norm and activation, a sum with its activation).
+ * (a convolution with its batch norm and activation, a sum with its activation). Float models and int8
+ * ones (QLinear operators on uint8 or int8 feature maps, as the int8 export writes them) alike.
  */
 public final class OnnxUnits {
     /** Operations that follow a main operation within its unit. */
     static final Set<String> ELEMENT_WISE = Set.of("BatchNormalization", "Relu", "Clip", "LeakyRelu", "Sigmoid",
             "Identity", "Flatten", "Softmax", "Reshape", "Dropout");
+
+    /**
+     * For operations whose output is quantized: the position of the input that holds the output's zero
+     * point, whose element type is the output's. Without that input a QuantizeLinear writes uint8 and a
+     * QGemm float.
+     */
+    private static final Map<String, Integer> OUTPUT_ZERO_POINT = Map.of("QuantizeLinear", 2, "QLinearConv", 7,
+            "QLinearMatMul", 7, "QLinearAdd", 7, "QLinearMul", 7, "QLinearGlobalAveragePool", 4,
+            "QLinearAveragePool", 4, "QLinearConcat", 1, "QGemm", 8);
+
+    private static final int FLOAT = Onnx.TensorProto.DataType.FLOAT.getNumber();
+    private static final int UINT8 = Onnx.TensorProto.DataType.UINT8.getNumber();
+    private static final int INT8 = Onnx.TensorProto.DataType.INT8.getNumber();
 
     private OnnxUnits() {
     }
@@ -33,6 +49,7 @@ public final class OnnxUnits {
      */
     public static List<OpUnit> of(Onnx.ModelProto model, Map<String, long[]> shapes) {
         Onnx.GraphProto graph = model.getGraph();
+        Map<String, Integer> types = elementTypes(model);
         Map<String, Onnx.TensorProto> initializers = new HashMap<>();
         graph.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
         Map<String, Integer> readers = new HashMap<>();
@@ -56,7 +73,7 @@ public final class OnnxUnits {
         }
         List<OpUnit> units = new ArrayList<>();
         for (List<Onnx.NodeProto> nodes : groups) {
-            units.add(unit(nodes, initializers, shapes));
+            units.add(unit(nodes, initializers, shapes, types));
         }
         return units;
     }
@@ -66,8 +83,8 @@ public final class OnnxUnits {
     }
 
     private static OpUnit unit(List<Onnx.NodeProto> nodes, Map<String, Onnx.TensorProto> initializers,
-                               Map<String, long[]> shapes) {
-        Map<String, long[]> inputs = new LinkedHashMap<>();
+                               Map<String, long[]> shapes, Map<String, Integer> types) {
+        Map<String, OpUnit.Input> inputs = new LinkedHashMap<>();
         List<String> produced = new ArrayList<>();
         StringBuilder key = new StringBuilder();
         for (Onnx.NodeProto n : nodes) {
@@ -86,8 +103,10 @@ public final class OnnxUnits {
                         throw new IllegalArgumentException("no shape for tensor '" + in + "', read by node '"
                                 + n.getName() + "' (" + n.getOpType() + ")");
                     }
-                    inputs.put(in, shape);
-                    reads.add("N" + dims(Arrays.copyOfRange(shape, 1, shape.length)));
+                    int type = types.getOrDefault(in, FLOAT);
+                    inputs.put(in, new OpUnit.Input(shape, type));
+                    reads.add("N" + (type == FLOAT ? "" : typeName(type))
+                            + dims(Arrays.copyOfRange(shape, 1, shape.length)));
                 }
             }
             key.append(key.length() == 0 ? "" : " > ").append(n.getDomain().isEmpty() ? "" : n.getDomain() + ".")
@@ -96,6 +115,38 @@ public final class OnnxUnits {
             produced.addAll(n.getOutputList());
         }
         return new OpUnit(key.toString(), summary(nodes, inputs), List.copyOf(nodes), inputs, last(nodes).getOutput(0));
+    }
+
+    private static String typeName(int elementType) {
+        Onnx.TensorProto.DataType t = Onnx.TensorProto.DataType.forNumber(elementType);
+        return t == null ? "type" + elementType : t.name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The element type ({@link Onnx.TensorProto.DataType} number) of the graph inputs, the initializers
+     * and every node output of {@code model}: a quantizing operation's output has its zero point's
+     * type, a DequantizeLinear's is float, any other operation's output has its first input's type.
+     */
+    public static Map<String, Integer> elementTypes(Onnx.ModelProto model) {
+        Onnx.GraphProto graph = model.getGraph();
+        Map<String, Integer> types = new HashMap<>();
+        graph.getInputList().forEach(i -> types.put(i.getName(), i.getType().getTensorType().getElemType()));
+        graph.getInitializerList().forEach(t -> types.put(t.getName(), t.getDataType()));
+        for (Onnx.NodeProto n : graph.getNodeList()) {
+            Integer zeroPoint = OUTPUT_ZERO_POINT.get(n.getOpType());
+            int type;
+            if (n.getOpType().equals("DequantizeLinear")) {
+                type = FLOAT;
+            } else if (zeroPoint != null) {
+                boolean given = n.getInputCount() > zeroPoint && !n.getInput(zeroPoint).isEmpty();
+                type = given ? types.getOrDefault(n.getInput(zeroPoint), UINT8)
+                        : n.getOpType().equals("QuantizeLinear") ? UINT8 : FLOAT;
+            } else {
+                type = n.getInputCount() == 0 ? FLOAT : types.getOrDefault(n.getInput(0), FLOAT);
+            }
+            n.getOutputList().forEach(o -> types.put(o, type));
+        }
+        return types;
     }
 
     private static String dims(long[] dims) {
@@ -115,9 +166,9 @@ public final class OnnxUnits {
                 .collect(Collectors.joining(", ", "{", "}"));
     }
 
-    private static String summary(List<Onnx.NodeProto> nodes, Map<String, long[]> inputs) {
+    private static String summary(List<Onnx.NodeProto> nodes, Map<String, OpUnit.Input> inputs) {
         StringBuilder s = new StringBuilder(nodes.get(0).getOpType());
-        long[] in = inputs.isEmpty() ? null : inputs.values().iterator().next();
+        long[] in = inputs.isEmpty() ? null : inputs.values().iterator().next().shape();
         if (in != null) {
             s.append(" @").append(dims(Arrays.copyOfRange(in, 1, in.length)));
         }
@@ -152,8 +203,8 @@ public final class OnnxUnits {
             graph.addNode(b);
         }
         source.getInitializerList().stream().filter(t -> read.contains(t.getName())).forEach(graph::addInitializer);
-        unit.inputs().forEach((name, shape) -> graph.addInput(valueInfo(name, shape, true)));
-        graph.addOutput(valueInfo(unit.output(), null, false));
+        unit.inputs().forEach((name, in) -> graph.addInput(valueInfo(name, in.elementType(), in.shape(), true)));
+        graph.addOutput(valueInfo(unit.output(), elementTypes(model).get(unit.output()), null, false));
         return model(model, graph);
     }
 
@@ -165,44 +216,75 @@ public final class OnnxUnits {
         Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder().setName("lead");
         Map<String, String> renamed = new HashMap<>();
         leads(unit, graph, renamed);
-        unit.inputs().forEach((name, shape) -> graph.addInput(valueInfo(name, shape, true)));
-        renamed.values().forEach(out -> graph.addOutput(valueInfo(out, null, false)));
+        unit.inputs().forEach((name, in) -> graph.addInput(valueInfo(name, in.elementType(), in.shape(), true)));
+        renamed.forEach((in, out) -> graph.addOutput(valueInfo(out, unit.inputs().get(in).elementType(), null,
+                false)));
         return model(model, graph);
     }
 
     /** Whether a unit has a feature-map input a lead operation can precede. */
     public static boolean hasLead(OpUnit unit) {
-        return unit.inputs().values().stream().anyMatch(shape -> shape.length == 4);
+        return unit.inputs().values().stream().anyMatch(OpUnit.Input::isFeatureMap);
     }
 
     /**
-     * A lead: a 1x1 depthwise convolution with unit weights on each [n, c, h, w] input. ONNX Runtime
-     * runs a network's convolutions in a blocked channel layout, converting the layout at the borders
-     * of a chain of them, not between its members; a unit timed alone would pay both conversions. Timed
-     * after a lead, less the lead alone, a unit costs what it costs inside a chain, and the conversions
-     * of a whole network telescope to its own borders.
+     * A lead: a 1x1 depthwise convolution with unit weights on each [n, c, h, w] input (QLinearConv with
+     * unit scales and zero points on a quantized one). ONNX Runtime runs a network's convolutions in a
+     * blocked channel layout (int8 ones channels-last), converting the layout at the borders of a chain
+     * of them, not between its members; a unit timed alone would pay both conversions. Timed after a
+     * lead, less the lead alone, a unit costs what it costs inside a chain, and the conversions of a
+     * whole network telescope to its own borders.
      */
     private static void leads(OpUnit unit, Onnx.GraphProto.Builder graph, Map<String, String> renamed) {
-        for (Map.Entry<String, long[]> in : unit.inputs().entrySet()) {
-            long[] shape = in.getValue();
-            if (shape.length != 4) {
+        for (Map.Entry<String, OpUnit.Input> in : unit.inputs().entrySet()) {
+            if (!in.getValue().isFeatureMap()) {
                 continue;
             }
-            String weights = in.getKey() + "/lead.W";
-            Onnx.TensorProto.Builder w = Onnx.TensorProto.newBuilder().setName(weights)
-                    .setDataType(Onnx.TensorProto.DataType.FLOAT.getNumber()).addDims(shape[1]).addDims(1).addDims(1)
-                    .addDims(1);
-            for (long c = 0; c < shape[1]; c++) {
-                w.addFloatData(1f);
-            }
-            graph.addInitializer(w);
-            String out = in.getKey() + "/lead";
-            graph.addNode(Onnx.NodeProto.newBuilder().setOpType("Conv").setName(out).addInput(in.getKey())
-                    .addInput(weights).addOutput(out)
+            String x = in.getKey();
+            long channels = in.getValue().shape()[1];
+            String out = x + "/lead";
+            Onnx.NodeProto.Builder conv = Onnx.NodeProto.newBuilder().setName(out).addOutput(out)
                     .addAttribute(Onnx.AttributeProto.newBuilder().setName("group")
-                            .setType(Onnx.AttributeProto.AttributeType.INT).setI(shape[1])));
-            renamed.put(in.getKey(), out);
+                            .setType(Onnx.AttributeProto.AttributeType.INT).setI(channels));
+            if (in.getValue().isFloat()) {
+                graph.addInitializer(filled(x + "/lead.W", FLOAT, channels, 1));
+                conv.setOpType("Conv").addInput(x).addInput(x + "/lead.W");
+            } else {
+                int type = in.getValue().elementType();
+                graph.addInitializer(filled(x + "/lead.W", INT8, channels, 1))
+                        .addInitializer(filled(x + "/lead.scale", FLOAT, 0, 1))
+                        .addInitializer(filled(x + "/lead.zero", type, 0, 0))
+                        .addInitializer(filled(x + "/lead.W.zero", INT8, 0, 0));
+                conv.setOpType("QLinearConv").addInput(x).addInput(x + "/lead.scale").addInput(x + "/lead.zero")
+                        .addInput(x + "/lead.W").addInput(x + "/lead.scale").addInput(x + "/lead.W.zero")
+                        .addInput(x + "/lead.scale").addInput(x + "/lead.zero");
+            }
+            graph.addNode(conv);
+            renamed.put(x, out);
         }
+    }
+
+    /**
+     * A tensor of {@code value}: depthwise 1x1 weights of {@code channels} filters, or a scalar when
+     * {@code channels} is 0.
+     */
+    private static Onnx.TensorProto filled(String name, int elementType, long channels, int value) {
+        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name).setDataType(elementType);
+        long n = 1;
+        if (channels > 0) {
+            t.addDims(channels).addDims(1).addDims(1).addDims(1);
+            n = channels;
+        }
+        if (elementType == FLOAT) {
+            for (long i = 0; i < n; i++) {
+                t.addFloatData(value);
+            }
+        } else {
+            byte[] bytes = new byte[Math.toIntExact(n)];
+            Arrays.fill(bytes, (byte) value);
+            t.setRawData(ByteString.copyFrom(bytes));
+        }
+        return t.build();
     }
 
     private static Onnx.ModelProto model(Onnx.ModelProto like, Onnx.GraphProto.Builder graph) {
@@ -212,8 +294,12 @@ public final class OnnxUnits {
 
     /** A float tensor's type, its first dimension free when {@code batched}; no shape when {@code shape} is null. */
     public static Onnx.ValueInfoProto valueInfo(String name, long[] shape, boolean batched) {
-        Onnx.TypeProto.Tensor.Builder tensor = Onnx.TypeProto.Tensor.newBuilder()
-                .setElemType(Onnx.TensorProto.DataType.FLOAT.getNumber());
+        return valueInfo(name, FLOAT, shape, batched);
+    }
+
+    /** {@link #valueInfo(String, long[], boolean)} of a tensor of another element type. */
+    public static Onnx.ValueInfoProto valueInfo(String name, int elementType, long[] shape, boolean batched) {
+        Onnx.TypeProto.Tensor.Builder tensor = Onnx.TypeProto.Tensor.newBuilder().setElemType(elementType);
         if (shape != null) {
             Onnx.TensorShapeProto.Builder dims = Onnx.TensorShapeProto.newBuilder();
             for (int i = 0; i < shape.length; i++) {
@@ -227,17 +313,18 @@ public final class OnnxUnits {
     }
 
     /**
-     * {@code model} with every node output also a graph output (typed float, no shape), so that one
-     * run gives every activation's shape.
+     * {@code model} with every node output also a graph output (its element type, no shape), so that
+     * one run gives every activation's shape.
      */
     public static Onnx.ModelProto withEveryTensorAsOutput(Onnx.ModelProto model) {
+        Map<String, Integer> types = elementTypes(model);
         Onnx.GraphProto.Builder graph = model.getGraph().toBuilder();
         Set<String> outputs = graph.getOutputList().stream().map(Onnx.ValueInfoProto::getName)
                 .collect(Collectors.toSet());
         for (Onnx.NodeProto n : model.getGraph().getNodeList()) {
             for (String o : n.getOutputList()) {
                 if (outputs.add(o)) {
-                    graph.addOutput(valueInfo(o, null, false));
+                    graph.addOutput(valueInfo(o, types.get(o), null, false));
                 }
             }
         }

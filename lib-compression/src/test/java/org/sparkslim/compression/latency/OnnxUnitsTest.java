@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -19,8 +21,15 @@ import onnx.Onnx;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.model.TestNetworks;
+import org.sparkslim.compression.onnx.Int8OnnxExporter;
 import org.sparkslim.compression.onnx.OnnxExporter;
+import org.sparkslim.compression.quant.ActivationRange;
+import org.sparkslim.compression.quant.QuantizationConfig;
+import org.sparkslim.compression.quant.WeightQuantizer;
 
 class OnnxUnitsTest {
     static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
@@ -42,7 +51,7 @@ class OnnxUnitsTest {
         return OnnxTensor.createTensor(ENV, FloatBuffer.wrap(values), shape);
     }
 
-    /** Every tensor of one run of {@code model} on a batch of two random images, by name. */
+    /** Every tensor of one run of {@code model} on a batch of two random images, by name, as floats. */
     static Map<String, float[]> everyTensor(Onnx.ModelProto model, Map<String, long[]> shapes) throws OrtException {
         Map<String, float[]> values = new HashMap<>();
         try (OrtSession s = ENV.createSession(OnnxUnits.withEveryTensorAsOutput(model).toByteArray(),
@@ -54,31 +63,55 @@ class OnnxUnitsTest {
                 long[] shape = t.getInfo().getShape().clone();
                 shape[0] = 1;
                 shapes.put(e.getKey(), shape);
-                FloatBuffer b = t.getFloatBuffer();
-                float[] v = new float[b.remaining()];
-                b.get(v);
-                values.put(e.getKey(), v);
+                values.put(e.getKey(), floats(t));
             }
         }
         shapes.put(OnnxExporter.INPUT, new long[] {1, 1, 28, 28});
         return values;
     }
 
+    /** A float, uint8 or int8 tensor's values as floats. */
+    static float[] floats(OnnxTensor t) {
+        if (t.getInfo().type == OnnxJavaType.FLOAT) {
+            FloatBuffer b = t.getFloatBuffer();
+            float[] v = new float[b.remaining()];
+            b.get(v);
+            return v;
+        }
+        ByteBuffer b = t.getByteBuffer();
+        float[] v = new float[b.remaining()];
+        for (int i = 0; i < v.length; i++) {
+            byte value = b.get();
+            v[i] = t.getInfo().type == OnnxJavaType.UINT8 ? Byte.toUnsignedInt(value) : value;
+        }
+        return v;
+    }
+
+    /** A tensor of {@code input}'s element type holding {@code values}, of {@code shape}. */
+    static OnnxTensor tensor(float[] values, long[] shape, OpUnit.Input input) throws OrtException {
+        if (input.isFloat()) {
+            return OnnxTensor.createTensor(ENV, FloatBuffer.wrap(values), shape);
+        }
+        byte[] bytes = new byte[values.length];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) (int) values[i];
+        }
+        OnnxJavaType type = input.elementType() == Onnx.TensorProto.DataType.UINT8.getNumber()
+                ? OnnxJavaType.UINT8 : OnnxJavaType.INT8;
+        return OnnxTensor.createTensor(ENV, ByteBuffer.wrap(bytes), shape, type);
+    }
+
     static float[] run(Onnx.ModelProto unitModel, OpUnit unit, Map<String, float[]> tensors) throws OrtException {
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
         try (OrtSession s = ENV.createSession(unitModel.toByteArray(), new OrtSession.SessionOptions())) {
-            for (Map.Entry<String, long[]> in : unit.inputs().entrySet()) {
-                long[] shape = in.getValue().clone();
+            for (Map.Entry<String, OpUnit.Input> in : unit.inputs().entrySet()) {
+                long[] shape = in.getValue().shape().clone();
                 shape[0] = 2;
                 float[] v = in.getKey().equals(OnnxExporter.INPUT) ? null : tensors.get(in.getKey());
-                feed.put(in.getKey(), v == null ? tensor(shape, 7)
-                        : OnnxTensor.createTensor(ENV, FloatBuffer.wrap(v), shape));
+                feed.put(in.getKey(), v == null ? tensor(shape, 7) : tensor(v, shape, in.getValue()));
             }
             try (OrtSession.Result result = s.run(feed)) {
-                FloatBuffer b = ((OnnxTensor) result.get(0)).getFloatBuffer();
-                float[] out = new float[b.remaining()];
-                b.get(out);
-                return out;
+                return floats((OnnxTensor) result.get(0));
             }
         } finally {
             for (OnnxTensor t : feed.values()) {
@@ -108,6 +141,41 @@ class OnnxUnitsTest {
                 assertTrue(unit.nodes().size() >= 2 && unit.nodes().get(1).getOpType().equals("BatchNormalization"),
                         "a convolution carries its batch norm: " + unit.summary());
             }
+        }
+        assertUnitsRunAlone(model, split, tensors);
+    }
+
+    /**
+     * A network's int8 export (QLinear operators on uint8 feature maps, and with layers left in float
+     * between dequantization and quantization) splits the same way; each unit's model, alone and after
+     * its lead (a QLinearConv on a uint8 input), gives the network's own tensor.
+     */
+    @ParameterizedTest
+    @CsvSource({"resnet20, ''", "mobilenetv2, ''", "resnet20, stem;stage2.block1.conv1"})
+    void int8ModelsSplitIntoUnitsThatRunAlone(String family, String floatLayers) throws Exception {
+        QuantizationConfig config = floatLayers.isEmpty() ? QuantizationConfig.DEFAULT
+                : new QuantizationConfig(WeightQuantizer.CHANNEL_WISE_ABS_MAX, 8, 8,
+                        ActivationRange.MOVING_AVERAGE_ABS_MAX, 0.9, 10, List.of(floatLayers.split(";")));
+        Nd4j.getRandom().setSeed(7);
+        INDArray images = Nd4j.rand(DataType.FLOAT, 32, 1, 28, 28).subi(0.3).muli(2.5);
+        Onnx.ModelProto model = Onnx.ModelProto.parseFrom(Int8OnnxExporter.export(
+                TestNetworks.quantized(TestNetworks.zoo(family), config, images), TestNetworks.FASHION));
+        Map<String, long[]> shapes = new HashMap<>();
+        Map<String, float[]> tensors = everyTensor(model, shapes);
+        List<OpUnit> split = OnnxUnits.of(model, shapes);
+        assertEquals(model.getGraph().getNodeCount(), split.stream().mapToInt(u -> u.nodes().size()).sum(),
+                "every node in one unit");
+        assertTrue(split.stream().anyMatch(u -> u.key().startsWith("QLinearConv") && u.key().contains("Nuint8[")),
+                "int8 convolutions read uint8 feature maps");
+        assertEquals(!floatLayers.isEmpty(), split.stream().anyMatch(u -> u.key().startsWith("Conv")),
+                "float convolutions where layers stay in float");
+        assertUnitsRunAlone(model, split, tensors);
+    }
+
+    /** Each unit's model, run alone on the network's own tensors, after a lead or not, gives the network's output tensor. */
+    static void assertUnitsRunAlone(Onnx.ModelProto model, List<OpUnit> units, Map<String, float[]> tensors)
+            throws OrtException {
+        for (OpUnit unit : units) {
             float[] expected = tensors.get(unit.output());
             float[] alone = run(OnnxUnits.modelOf(unit, model, false), unit, tensors);
             float[] led = run(OnnxUnits.modelOf(unit, model, true), unit, tensors);

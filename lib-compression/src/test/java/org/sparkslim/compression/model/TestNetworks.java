@@ -7,6 +7,11 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.quant.ActivationStatistics;
+import org.sparkslim.compression.quant.Calibration;
+import org.sparkslim.compression.quant.FakeQuantization;
+import org.sparkslim.compression.quant.QuantizationConfig;
+import org.sparkslim.compression.quant.RangeFreezing;
 
 /** Zoo networks for tests, with batch norms that do something. */
 public final class TestNetworks {
@@ -19,6 +24,18 @@ public final class TestNetworks {
     public static ComputationGraph zoo(String family) {
         ModelFamily f = ModelZoo.family(family);
         return randomizeBatchNorm(f.build(f.spec(f.baseWidths(), FASHION, 10, 5)), 5);
+    }
+
+    /**
+     * {@code net} fake-quantized by {@code config}, its activation ranges calibrated (absolute maximum)
+     * on {@code images}: what the int8 export takes.
+     */
+    public static ComputationGraph quantized(ComputationGraph net, QuantizationConfig config, INDArray images) {
+        ComputationGraph q = FakeQuantization.insert(net, config);
+        ActivationStatistics stats = new ActivationStatistics(RangeFreezing.tensors(q), 1024);
+        stats.observe(FakeQuantization.strip(q), images);
+        RangeFreezing.calibrate(q, stats, Calibration.ABS_MAX, 0);
+        return q;
     }
 
     /** Fresh batch norms are identities; random statistics make equivalence checks meaningful. */

@@ -78,12 +78,8 @@ class Int8OnnxExporterTest {
     void layersLeftInFloatGetDequantizedAroundThem(String family) throws Exception {
         QuantizationConfig skip = new QuantizationConfig(WeightQuantizer.CHANNEL_WISE_ABS_MAX, 8, 8,
                 ActivationRange.MOVING_AVERAGE_ABS_MAX, 0.9, 10, List.of("stem", "block3.dw", "stage2.block1.conv1"));
-        ComputationGraph net = TestNetworks.zoo(family);
-        ComputationGraph q = FakeQuantization.insert(net, skip);
         INDArray x = Nd4j.rand(DataType.FLOAT, 32, 1, 28, 28).subi(0.3).muli(2.5);
-        ActivationStatistics stats = new ActivationStatistics(RangeFreezing.tensors(q), 1024);
-        stats.observe(FakeQuantization.strip(q), x);
-        RangeFreezing.calibrate(q, stats, Calibration.ABS_MAX, 0);
+        ComputationGraph q = TestNetworks.quantized(TestNetworks.zoo(family), skip, x);
         byte[] int8 = Int8OnnxExporter.export(q, TestNetworks.FASHION);
         List<String> ops = Onnx.ModelProto.parseFrom(int8).getGraph().getNodeList().stream().map(Onnx.NodeProto::getOpType).toList();
         assertTrue(ops.contains("Conv") && ops.contains("DequantizeLinear") && ops.contains("QLinearConv"), family + ": " + ops);
