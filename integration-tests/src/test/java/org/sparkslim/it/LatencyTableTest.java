@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.latency.Dl4jUnit;
+import org.sparkslim.compression.latency.Dl4jUnits;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
 import org.sparkslim.compression.latency.OpUnit;
@@ -29,9 +31,10 @@ import org.sparkslim.jobs.onnx.OnnxLatency;
 
 /**
  * The latency-table stage times every unit of a trained model, of its int8 form (post-training
- * quantization), of an untrained zoo network and of two Light-NAS candidates in ONNX Runtime, writes one row per unit and batch size with its engine,
- * machine and date, and each model's estimate as the call plus its units; a pruning search under a
- * latency limit reads it. No timing is asserted: the machine is shared.
+ * quantization), of an untrained zoo network and of two Light-NAS candidates in ONNX Runtime, writes
+ * one row per unit and batch size with its engine, machine and date, and each model's estimate as the
+ * call plus its units; a pruning search under a latency limit reads it. Then the same in DL4J. No
+ * timing is asserted: the machine is shared.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LatencyTableTest {
@@ -119,5 +122,27 @@ class LatencyTableTest {
         ConfigException e = assertThrows(ConfigException.class, () -> it.run(impossible.toArray(String[]::new)));
         assertTrue(e.getMessage().contains("prune-search") && e.getMessage().contains("estimated latency at batch 8 at most"
                 + " 0% of the unpruned model's"), e.getMessage());
+    }
+
+    @Test
+    @Order(3)
+    void inDl4jEveryVertexIsAUnit() throws Exception {
+        assertEquals(List.of("latency-table"), TestPipeline.ran(it.run("latency-table.engine=dl4j")));
+        List<Row> rows = it.table("latency-table", "latency-table.parquet").collectAsList();
+        assertTrue(rows.stream().allMatch(r -> r.<String>getAs("engine").equals("dl4j")));
+        Map<String, Double> millis = new HashMap<>();
+        rows.forEach(r -> millis.put(r.<Integer>getAs("batch") + " " + r.<String>getAs("key"), r.<Double>getAs("millis")));
+        List<Dl4jUnit> units = Dl4jUnits.of(it.model("train"), new ImageShape(1, 28, 28));
+        Row estimate = it.table("latency-table", "estimates.parquet").where("model = 'train/model' and batch = 8")
+                .first();
+        double sum = millis.get("8 " + LatencyTable.CALL);
+        for (Dl4jUnit u : units) {
+            sum += millis.get("8 " + u.key());
+        }
+        assertEquals(units.size(), estimate.<Integer>getAs("units"));
+        assertEquals(sum, estimate.<Double>getAs("estimated_ms"), 1e-9);
+        assertTrue(estimate.<Double>getAs("measured_ms") > 0);
+        assertTrue(it.table("latency-table", "estimates.parquet").where("model = 'ptq/model'").count() == 2,
+                "the quantized model, fake-quantized in DL4J");
     }
 }

@@ -58,7 +58,7 @@ class NasPipelineTest {
                 LatencyTables.UNITS.records(it.table("nas", LatencyTables.UNITS.file())));
         LatencyEstimator estimator = new LatencyEstimator(table, new OnnxLatency(0, 1, 1), FASHION, 1);
         MobileNetV2 zoo = new MobileNetV2();
-        LatencyEstimator.Estimate reference = estimator.estimate(zoo.build(zoo.spec(zoo.baseWidths(), FASHION, 10, 1)));
+        LatencyTable.Estimate reference = estimator.estimate(zoo.build(zoo.spec(zoo.baseWidths(), FASHION, 10, 1)));
         assertEquals(0, reference.timedNow(), "the search's table holds every unit of the reference");
         List<Row> trials = it.table("nas", "trials.parquet").collectAsList();
         assertEquals(4, trials.size());

@@ -39,17 +39,13 @@ public final class LatencyEstimator {
         return estimate(net).millis();
     }
 
-    /** An estimate, with the number of units it summed and how many of them were timed for it. */
-    public record Estimate(double millis, int units, int timedNow) {
-    }
-
     /** {@link #millis}, with what it took. */
-    public Estimate estimate(ComputationGraph net) throws OrtException {
+    public LatencyTable.Estimate estimate(ComputationGraph net) throws OrtException {
         return estimate(export(net));
     }
 
     /** The estimate of a network already exported as {@code model}. */
-    public Estimate estimate(Onnx.ModelProto model) throws OrtException {
+    public LatencyTable.Estimate estimate(Onnx.ModelProto model) throws OrtException {
         List<OpUnit> units = OnnxUnits.of(model, timer.shapes(model, OnnxExporter.INPUT,
                 new long[] {1, shape.channels(), shape.height(), shape.width()}));
         int timed = 0;
@@ -64,7 +60,7 @@ public final class LatencyEstimator {
                 timed++;
             }
         }
-        return new Estimate(table.estimateMillis(units, batch), units.size(), timed);
+        return new LatencyTable.Estimate(table.estimateMillis(units, batch), units.size(), timed);
     }
 
     private Onnx.ModelProto export(ComputationGraph net) {

@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.latency.Dl4jLatency;
 import org.sparkslim.compression.latency.LatencyTable;
 import org.sparkslim.compression.latency.OnnxUnits;
 import org.sparkslim.compression.latency.OpUnit;
@@ -38,20 +39,21 @@ import org.sparkslim.jobs.tables.ModelCheckpoint;
 import org.sparkslim.jobs.tables.ModelRecord;
 
 /**
- * Measures, on the machine it runs on (the driver) and in ONNX Runtime, the latency of every distinct
- * unit (a main operation and the element-wise ones fused with it, see {@link OnnxUnits}) of the
- * models of {@code latency-table.models} (quantized ones as the int8 export writes them), of untrained
- * zoo networks ({@code latency-table.families}) and of untrained Light-NAS candidates drawn from the
- * {@code nas} space, and the cost of one call. Writes the table, then each model's estimate (the sum
- * over its units) against its measured latency. Units are timed one at a time; no other work of the
- * stage runs meanwhile.
+ * Measures, on the machine it runs on (the driver) and in the engine of {@code latency-table.engine}
+ * (ONNX Runtime by default, or DL4J), the latency of every distinct unit of the models of
+ * {@code latency-table.models}, of untrained zoo networks ({@code latency-table.families}) and of
+ * untrained Light-NAS candidates drawn from the {@code nas} space, and the cost of one call. In ONNX
+ * Runtime a unit is a main operation and the element-wise ones fused with it ({@link OnnxUnits}), and
+ * quantized models are measured as the int8 export writes them; in DL4J a unit is a vertex
+ * ({@code Dl4jUnits}). Writes the table, then each model's estimate (the sum over its units) against
+ * its measured latency. Units are timed one at a time; no other work of the stage runs meanwhile.
  */
 public final class LatencyTableStage implements Stage<LatencyTableStage.Settings>, ReportSection {
     private static final Logger LOG = LoggerFactory.getLogger(LatencyTableStage.class);
 
     /** @param nasCandidates layouts drawn from the {@code nas} space with {@code run.seed}; empty for none */
     public record Settings(List<String> models, List<ModelFamily> families, List<InvertedResidualLayout> nasCandidates,
-                           LatencySettings latency, DataSettings data) {
+                           String engine, LatencySettings latency, DataSettings data) {
     }
 
     @Override
@@ -61,7 +63,7 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
 
     @Override
     public String description() {
-        return "per-operation latency table in ONNX Runtime on this machine, and each model's estimate from it";
+        return "per-operation latency table in ONNX Runtime (or DL4J) on this machine, and each model's estimate from it";
     }
 
     @Override
@@ -82,8 +84,9 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
                     + r.key("latency-table.families") + " or a number of Light-NAS candidates in "
                     + r.key("latency-table.nas-candidates"));
         }
-        return new Settings(models, families, candidates, LatencySettings.read(r, "latency-table"),
-                DataSettings.read(r));
+        return new Settings(models, families, candidates,
+                r.choice("latency-table.engine", List.of(OnnxLatency.ENGINE, Dl4jLatency.ENGINE)),
+                LatencySettings.read(r, "latency-table"), DataSettings.read(r));
     }
 
     @Override
@@ -115,10 +118,19 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
             MobileNetV2 family = new MobileNetV2(s.nasCandidates().get(i));
             models.put(name, family.build(family.spec(family.baseWidths(), shape, s.data().numClasses(), 1)));
         }
-        OnnxLatency timer = new OnnxLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
-        ctx.describe("timing units in ONNX Runtime on the driver");
-        LatencyTable table = new LatencyTable(OnnxLatency.ENGINE, List.of());
+        ctx.describe("timing units in " + s.engine() + " on the driver");
         List<LatencyTables.ModelEstimate> estimates = new ArrayList<>();
+        LatencyTable table = s.engine().equals(Dl4jLatency.ENGINE) ? inDl4j(models, s, estimates)
+                : inOnnxRuntime(models, s, estimates);
+        LatencyTables.UNITS.write(ctx, LatencyTables.rows(table));
+        LatencyTables.ESTIMATES.write(ctx, estimates);
+    }
+
+    /** The table of the models' units in ONNX Runtime, on their exports (int8 for quantized models). */
+    private static LatencyTable inOnnxRuntime(Map<String, ComputationGraph> models, Settings s,
+                                              List<LatencyTables.ModelEstimate> estimates) throws Exception {
+        ImageShape shape = s.data().shape();
+        OnnxLatency timer = new OnnxLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
         Map<String, byte[]> exports = new LinkedHashMap<>();
         for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
             ComputationGraph net = m.getValue();
@@ -128,23 +140,44 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
                 exports.put(m.getKey(), OnnxExporter.export(net, shape));
             }
         }
+        LatencyTable table = new LatencyTable(OnnxLatency.ENGINE, List.of());
         for (int batch : s.latency().batchSizes()) {
             LatencyEstimator estimator = new LatencyEstimator(table, timer, shape, batch);
             for (Map.Entry<String, byte[]> m : exports.entrySet()) {
-                LatencyEstimator.Estimate estimate = estimator.estimate(Onnx.ModelProto.parseFrom(m.getValue()));
+                LatencyTable.Estimate estimate = estimator.estimate(Onnx.ModelProto.parseFrom(m.getValue()));
                 double measured = timer.millis(m.getValue(), Map.of(OnnxExporter.INPUT, OpUnit.Input.floats(
                         new long[] {1, shape.channels(), shape.height(), shape.width()})), batch);
-                LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(m.getKey(), batch, estimate.units(),
-                        estimate.millis(), measured);
-                estimates.add(e);
-                LOG.info(String.format("%s at batch %d: %d units (%d timed now), estimated %.3f ms, measured %.3f ms"
-                        + " (%+.1f%%)", m.getKey(), batch, estimate.units(), estimate.timedNow(), estimate.millis(),
-                        measured, 100 * e.relativeError()));
+                estimates.add(logged(m.getKey(), batch, estimate, measured));
             }
             table = estimator.table();
         }
-        LatencyTables.UNITS.write(ctx, LatencyTables.rows(table));
-        LatencyTables.ESTIMATES.write(ctx, estimates);
+        return table;
+    }
+
+    /** The table of the models' vertices in DL4J, as the networks run here (quantized ones fake-quantized). */
+    private static LatencyTable inDl4j(Map<String, ComputationGraph> models, Settings s,
+                                       List<LatencyTables.ModelEstimate> estimates) {
+        Dl4jLatency timer = new Dl4jLatency(s.latency().warmup(), s.latency().runs(), s.latency().threads());
+        LatencyTable table = new LatencyTable(Dl4jLatency.ENGINE, List.of());
+        for (int batch : s.latency().batchSizes()) {
+            for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
+                Dl4jLatency.Estimated e = timer.estimate(table, m.getValue(), s.data().shape(), batch);
+                table = e.table();
+                estimates.add(logged(m.getKey(), batch, e.estimate(), timer.millis(m.getValue(), s.data().shape(),
+                        batch)));
+            }
+        }
+        return table;
+    }
+
+    private static LatencyTables.ModelEstimate logged(String model, int batch, LatencyTable.Estimate estimate,
+                                                      double measured) {
+        LatencyTables.ModelEstimate e = new LatencyTables.ModelEstimate(model, batch, estimate.units(),
+                estimate.millis(), measured);
+        LOG.info(String.format("%s at batch %d: %d units (%d timed now), estimated %.3f ms, measured %.3f ms (%+.1f%%)",
+                model, batch, estimate.units(), estimate.timedNow(), estimate.millis(), measured,
+                100 * e.relativeError()));
+        return e;
     }
 
     @Override
@@ -154,6 +187,8 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
             table.row(e.model(), e.batch(), e.units(), Report.decimal(e.estimatedMillis(), 3),
                     Report.decimal(e.measuredMillis(), 3), String.format("%+.1f%%", 100 * e.relativeError()));
         }
-        report.heading("Latency table of `" + stage + "`: estimated against measured (ONNX Runtime)").table(table);
+        String engine = LatencyTables.UNITS.read(report.spark(), checkpoint).stream().map(LatencyTables.UnitLatency::engine)
+                .findFirst().orElse("no units");
+        report.heading("Latency table of `" + stage + "`: estimated against measured (" + engine + ")").table(table);
     }
 }

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Measured latencies of {@link OpUnit}s in one engine on one machine, by unit key and batch size, and
+ * Measured latencies of {@link TimedUnit}s in one engine on one machine, by unit key and batch size, and
  * the engine's cost of one call (a run of an empty model), which a unit timed alone pays once and a
  * network pays once for all its units. A network's estimated latency is that cost plus its units'.
  */
@@ -15,6 +15,13 @@ public final class LatencyTable {
 
     /** One measurement: a unit (or {@link #CALL}) at a batch size, median milliseconds. */
     public record Entry(String key, String summary, int batch, double millis) {
+    }
+
+    /**
+     * A network's estimate: milliseconds, the number of units summed and how many of them were timed
+     * for it (the table lacked them).
+     */
+    public record Estimate(double millis, int units, int timedNow) {
     }
 
     private final String engine;
@@ -53,9 +60,9 @@ public final class LatencyTable {
      *
      * @throws IllegalArgumentException naming the first unit (or the call) the table lacks
      */
-    public double estimateMillis(List<OpUnit> units, int batch) {
+    public double estimateMillis(List<? extends TimedUnit> units, int batch) {
         double total = millis(CALL, CALL, batch);
-        for (OpUnit unit : units) {
+        for (TimedUnit unit : units) {
             total += millis(unit.key(), unit.summary(), batch);
         }
         return total;

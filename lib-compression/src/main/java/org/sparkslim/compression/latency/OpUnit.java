@@ -18,7 +18,7 @@ import onnx.Onnx;
  * @param output  the name of the unit's output tensor
  */
 public record OpUnit(String key, String summary, List<Onnx.NodeProto> nodes, Map<String, Input> inputs,
-                     String output) {
+                     String output) implements TimedUnit {
 
     /**
      * An activation a unit reads.

@@ -59,6 +59,11 @@ public final class StepProgress {
         }
     }
 
+    /** Steps counted in the epoch under way. */
+    public int stepsInEpoch() {
+        return Math.toIntExact(step);
+    }
+
     /** The epoch's images-weighted mean loss and its images, so far. */
     public EpochSteps.EpochLoss epochLoss() {
         return new EpochSteps.EpochLoss(lossSum / Math.max(1, images), images);

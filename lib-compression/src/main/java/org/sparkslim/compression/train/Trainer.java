@@ -144,7 +144,6 @@ public final class Trainer {
                     return targets.apply(source.next());
                 }
             };
-            int step = 0;
             try (Prefetcher<MultiDataSet> batches = new Prefetcher<>(labelled, 4, "sparkslim-batches")) {
                 while (batches.hasNext()) {
                     MultiDataSet batch = batches.next();
@@ -153,12 +152,12 @@ public final class Trainer {
                     if (recipe.bnScaleL1() > 0) {
                         BatchNormScaleShrinkage.apply(net, stepRate * recipe.bnScaleL1());
                     }
-                    step++;
                     double loss = net.score();
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException("the loss is " + loss, epoch, step, learningRate(net));
-                    }
                     progress.stepTaken(net, batch.getFeatures(0).size(0), loss);
+                    if (!Double.isFinite(loss)) {
+                        throw new TrainingDivergedException("the loss is " + loss, epoch, progress.stepsInEpoch(),
+                                learningRate(net));
+                    }
                 }
             }
             return progress.epochLoss();

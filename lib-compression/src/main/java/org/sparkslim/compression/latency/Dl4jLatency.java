@@ -1,0 +1,111 @@
+package org.sparkslim.compression.latency;
+
+import java.util.Arrays;
+import java.util.List;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.sparkslim.compression.data.ImageShape;
+import org.sparkslim.compression.runtime.NativeThreads;
+
+/**
+ * Latency in DL4J on this machine, by units ({@link Dl4jUnits}): each vertex timed in a network of its
+ * own, less the cost of a call (a network of one identity activation), and a network's estimate as
+ * that cost plus its units'. DL4J runs each vertex on its own, converting layouts inside a layer's
+ * oneDNN call, so a vertex alone costs what it costs inside a network. Times are medians over the
+ * timed calls after warm-up, with a fixed number of native threads.
+ */
+public final class Dl4jLatency {
+    /** The engine's name in latency tables. */
+    public static final String ENGINE = "dl4j";
+
+    private final int warmup;
+    private final int runs;
+    private final int threads;
+
+    public Dl4jLatency(int warmup, int runs, int threads) {
+        if (warmup < 0 || runs < 1 || threads < 1) {
+            throw new IllegalArgumentException("latency needs warmup >= 0, runs >= 1 and threads >= 1");
+        }
+        this.warmup = warmup;
+        this.runs = runs;
+        this.threads = threads;
+    }
+
+    /** Median milliseconds of one inference call of {@code net} on random inputs of these shapes (at batch 1) at {@code batch}. */
+    public double millis(ComputationGraph net, List<long[]> inputs, int batch) {
+        INDArray[] feed = new INDArray[inputs.size()];
+        Nd4j.getRandom().setSeed(batch);
+        for (int i = 0; i < feed.length; i++) {
+            long[] shape = inputs.get(i).clone();
+            shape[0] = batch;
+            feed[i] = Nd4j.rand(DataType.FLOAT, shape);
+        }
+        int before = NativeThreads.forCurrentThread();
+        NativeThreads.setForCurrentThread(threads);
+        try {
+            double[] millis = new double[runs];
+            for (int i = -warmup; i < runs; i++) {
+                long start = System.nanoTime();
+                net.output(false, feed);
+                if (i >= 0) {
+                    millis[i] = (System.nanoTime() - start) / 1e6;
+                }
+            }
+            Arrays.sort(millis);
+            return runs % 2 == 1 ? millis[runs / 2] : (millis[runs / 2 - 1] + millis[runs / 2]) / 2;
+        } finally {
+            NativeThreads.setForCurrentThread(before);
+        }
+    }
+
+    /** Median milliseconds of one call of {@code net} on images of {@code shape}. */
+    public double millis(ComputationGraph net, ImageShape shape, int batch) {
+        return millis(net, List.of(new long[] {1, shape.channels(), shape.height(), shape.width()}), batch);
+    }
+
+    /** What {@code unit} of {@code net} adds to a call: its vertex alone less the cost of a call, at least zero. */
+    public double unitMillis(Dl4jUnit unit, ComputationGraph net, int batch) {
+        return Math.max(0, millis(Dl4jUnits.networkOf(unit, net), unit.inputs(), batch) - callMillis(batch));
+    }
+
+    /** A network of one identity activation on a one-element-per-example input: what any call costs. */
+    public double callMillis(int batch) {
+        ComputationGraph call = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .graphBuilder().addInputs("x")
+                .addLayer("id", new ActivationLayer.Builder().activation(Activation.IDENTITY).build(), "x")
+                .setOutputs("id").build());
+        call.init();
+        return millis(call, List.of(new long[] {1, 1}), batch);
+    }
+
+    /**
+     * {@code net}'s estimate at {@code batch} from {@code table} (engine {@link #ENGINE}), timing first
+     * the units (and the call) the table lacks.
+     *
+     * @return the estimate and the table with what was timed for it
+     */
+    public Estimated estimate(LatencyTable table, ComputationGraph net, ImageShape shape, int batch) {
+        List<Dl4jUnit> units = Dl4jUnits.of(net, shape);
+        LatencyTable t = table;
+        if (!t.has(LatencyTable.CALL, batch)) {
+            t = t.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch, callMillis(batch)));
+        }
+        int timed = 0;
+        for (Dl4jUnit unit : units) {
+            if (!t.has(unit.key(), batch)) {
+                t = t.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch, unitMillis(unit, net, batch)));
+                timed++;
+            }
+        }
+        return new Estimated(new LatencyTable.Estimate(t.estimateMillis(units, batch), units.size(), timed), t);
+    }
+
+    /** An estimate with the table it came from. */
+    public record Estimated(LatencyTable.Estimate estimate, LatencyTable table) {
+    }
+}

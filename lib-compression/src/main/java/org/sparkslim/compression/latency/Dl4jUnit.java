@@ -1,0 +1,15 @@
+package org.sparkslim.compression.latency;
+
+import java.util.List;
+
+/**
+ * One unit of a network's latency in DL4J: a vertex (a layer, a sum, a concatenation), which DL4J
+ * runs as an operation of its own (no fusion across vertices).
+ *
+ * @param key     the layer's type and settings, its parameter count and the shapes it reads
+ * @param summary a short description for people ({@code ConvolutionLayer 3x3/1 @[16x28x28]})
+ * @param vertex  the vertex's name in its network
+ * @param inputs  the shape of each input at batch 1, in the vertex's input order
+ */
+public record Dl4jUnit(String key, String summary, String vertex, List<long[]> inputs) implements TimedUnit {
+}
