@@ -1,6 +1,5 @@
 package org.sparkslim.compression.latency;
 
-import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -10,7 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.sparkslim.compression.data.ImageShape;
-import org.sparkslim.compression.runtime.NativeThreads;
+import org.sparkslim.compression.train.LatencyMeter;
 
 /**
  * Latency in DL4J on this machine, by units ({@link Dl4jUnits}): each vertex timed in a network of its
@@ -23,17 +22,10 @@ public final class Dl4jLatency {
     /** The engine's name in latency tables. */
     public static final String ENGINE = "dl4j";
 
-    private final int warmup;
-    private final int runs;
-    private final int threads;
+    private final LatencyMeter meter;
 
     public Dl4jLatency(int warmup, int runs, int threads) {
-        if (warmup < 0 || runs < 1 || threads < 1) {
-            throw new IllegalArgumentException("latency needs warmup >= 0, runs >= 1 and threads >= 1");
-        }
-        this.warmup = warmup;
-        this.runs = runs;
-        this.threads = threads;
+        this.meter = new LatencyMeter(warmup, runs, threads);
     }
 
     /** Median milliseconds of one inference call of {@code net} on random inputs of these shapes (at batch 1) at {@code batch}. */
@@ -45,22 +37,7 @@ public final class Dl4jLatency {
             shape[0] = batch;
             feed[i] = Nd4j.rand(DataType.FLOAT, shape);
         }
-        int before = NativeThreads.forCurrentThread();
-        NativeThreads.setForCurrentThread(threads);
-        try {
-            double[] millis = new double[runs];
-            for (int i = -warmup; i < runs; i++) {
-                long start = System.nanoTime();
-                net.output(false, feed);
-                if (i >= 0) {
-                    millis[i] = (System.nanoTime() - start) / 1e6;
-                }
-            }
-            Arrays.sort(millis);
-            return runs % 2 == 1 ? millis[runs / 2] : (millis[runs / 2 - 1] + millis[runs / 2]) / 2;
-        } finally {
-            NativeThreads.setForCurrentThread(before);
-        }
+        return meter.medianMillis(List.of(net), feed)[0];
     }
 
     /** Median milliseconds of one call of {@code net} on images of {@code shape}. */

@@ -39,18 +39,22 @@ public final class LatencyMeter {
      * and their ratios are fair.
      */
     public double[] medianMillis(List<ComputationGraph> nets, ImageShape shape, int batchSize) {
+        return medianMillis(nets, Nd4j.rand(DataType.FLOAT, batchSize, shape.channels(), shape.height(), shape.width()));
+    }
+
+    /** {@link #medianMillis(List, ImageShape, int)} of networks that read {@code inputs}. */
+    public double[] medianMillis(List<ComputationGraph> nets, INDArray... inputs) {
         int before = NativeThreads.forCurrentThread();
         NativeThreads.setForCurrentThread(threads);
         try {
-            INDArray input = Nd4j.rand(DataType.FLOAT, batchSize, shape.channels(), shape.height(), shape.width());
             for (int i = 0; i < warmup; i++) {
-                nets.forEach(net -> net.outputSingle(false, input));
+                nets.forEach(net -> net.output(false, inputs));
             }
             double[][] millis = new double[nets.size()][runs];
             for (int r = 0; r < runs; r++) {
                 for (int n = 0; n < nets.size(); n++) {
                     long start = System.nanoTime();
-                    nets.get(n).outputSingle(false, input);
+                    nets.get(n).output(false, inputs);
                     millis[n][r] = (System.nanoTime() - start) / 1e6;
                 }
             }
