@@ -68,7 +68,8 @@ class LatencyTableTest {
                 new long[] {1, 1, 28, 28}));
         Set<String> keys = units.stream().map(OpUnit::key).collect(Collectors.toSet());
         List<Row> estimates = it.table("latency-table", "estimates.parquet").collectAsList();
-        assertEquals(Set.of("train/model 1", "train/model 8", "ptq/model (int8) 1", "ptq/model (int8) 8", "mobilenetv2 1", "mobilenetv2 8", "nas-candidate-1 1",
+        assertEquals(Set.of("train/model 1", "train/model 8", "ptq/model (int8) 1", "ptq/model (int8) 8",
+                "mobilenetv2 1", "mobilenetv2 8", "nas-candidate-1 1",
                 "nas-candidate-1 8", "nas-candidate-2 1", "nas-candidate-2 8"), estimates.stream()
                 .map(r -> r.<String>getAs("model") + " " + r.<Integer>getAs("batch")).collect(Collectors.toSet()));
         for (int batch : new int[] {1, 8}) {

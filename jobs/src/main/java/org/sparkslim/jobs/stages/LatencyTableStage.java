@@ -63,7 +63,7 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
 
     @Override
     public String description() {
-        return "per-operation latency table in ONNX Runtime (or DL4J) on this machine, and each model's estimate from it";
+        return "per-operation latency table in ONNX Runtime (or DL4J) on this machine, and each model's estimate";
     }
 
     @Override
@@ -187,8 +187,8 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
             table.row(e.model(), e.batch(), e.units(), Report.decimal(e.estimatedMillis(), 3),
                     Report.decimal(e.measuredMillis(), 3), String.format("%+.1f%%", 100 * e.relativeError()));
         }
-        String engine = LatencyTables.UNITS.read(report.spark(), checkpoint).stream().map(LatencyTables.UnitLatency::engine)
-                .findFirst().orElse("no units");
+        String engine = LatencyTables.UNITS.read(report.spark(), checkpoint).stream()
+                .map(LatencyTables.UnitLatency::engine).findFirst().orElse("no units");
         report.heading("Latency table of `" + stage + "`: estimated against measured (" + engine + ")").table(table);
     }
 }

@@ -28,7 +28,7 @@ public final class Dl4jLatency {
         this.meter = new LatencyMeter(warmup, runs, threads);
     }
 
-    /** Median milliseconds of one inference call of {@code net} on random inputs of these shapes (at batch 1) at {@code batch}. */
+    /** Median milliseconds of one call of {@code net} at {@code batch}, on random inputs of these shapes at batch 1. */
     public double millis(ComputationGraph net, List<long[]> inputs, int batch) {
         INDArray[] feed = new INDArray[inputs.size()];
         Nd4j.getRandom().setSeed(batch);

@@ -7,7 +7,7 @@ import java.util.List;
  * runs as an operation of its own (no fusion across vertices).
  *
  * @param key     the layer's type and settings, its parameter count and the shapes it reads
- * @param summary a short description for people ({@code ConvolutionLayer 3x3/1 @[16x28x28]})
+ * @param summary a short description for people ({@code SubsamplingLayer MAX k=[2, 2] s=[2, 2] @[32x28x28]})
  * @param vertex  the vertex's name in its network
  * @param inputs  the shape of each input at batch 1, in the vertex's input order
  */

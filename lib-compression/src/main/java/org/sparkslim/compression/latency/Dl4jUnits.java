@@ -82,7 +82,8 @@ public final class Dl4jUnits {
                     .append(" s=").append(Arrays.toString(pool.getStride()));
         }
         // a batch norm layer applies no activation, whatever its configuration inherits
-        if (layer instanceof BaseLayer base && !(layer instanceof BatchNormalization) && base.getActivationFn() != null) {
+        if (layer instanceof BaseLayer base && !(layer instanceof BatchNormalization)
+                && base.getActivationFn() != null) {
             s.append(' ').append(base.getActivationFn());
         }
         if (layer instanceof ActivationLayer act) {

@@ -127,7 +127,7 @@ public final class OnnxUnits {
      * and every node output of {@code model}: a quantizing operation's output has its zero point's
      * type, a DequantizeLinear's is float, any other operation's output has its first input's type.
      */
-    public static Map<String, Integer> elementTypes(Onnx.ModelProto model) {
+    private static Map<String, Integer> elementTypes(Onnx.ModelProto model) {
         Onnx.GraphProto graph = model.getGraph();
         Map<String, Integer> types = new HashMap<>();
         graph.getInputList().forEach(i -> types.put(i.getName(), i.getType().getTensorType().getElemType()));

@@ -172,7 +172,7 @@ class OnnxUnitsTest {
         assertUnitsRunAlone(model, split, tensors);
     }
 
-    /** Each unit's model, run alone on the network's own tensors, after a lead or not, gives the network's output tensor. */
+    /** Each unit's model, run alone on the network's own tensors, after a lead or not, gives the network's tensor. */
     static void assertUnitsRunAlone(Onnx.ModelProto model, List<OpUnit> units, Map<String, float[]> tensors)
             throws OrtException {
         for (OpUnit unit : units) {
