@@ -13,10 +13,10 @@ import org.sparkslim.compression.train.LatencyMeter;
 
 /**
  * Latency in DL4J on this machine, by units ({@link Dl4jUnits}): each vertex timed in a network of its
- * own, less the cost of a call (a network of one identity activation), and a network's estimate as
- * that cost plus its units'. DL4J runs each vertex on its own, converting layouts inside a layer's
- * oneDNN call, so a vertex alone costs what it costs inside a network. Times are medians over the
- * timed calls after warm-up, with a fixed number of native threads.
+ * own with a trail after it, less the trail alone, and a network's estimate as the cost of a call (a
+ * network of one identity activation) plus its units'. DL4J runs each vertex on its own, converting
+ * layouts inside a layer's oneDNN call, so no layout conversion is shared across vertices. Times are
+ * medians over the timed calls after warm-up, with a fixed number of native threads.
  */
 public final class Dl4jLatency {
     /** The engine's name in latency tables. */
@@ -45,9 +45,13 @@ public final class Dl4jLatency {
         return millis(net, List.of(new long[] {1, shape.channels(), shape.height(), shape.width()}), batch);
     }
 
-    /** What {@code unit} of {@code net} adds to a call: its vertex alone less the cost of a call, at least zero. */
+    /**
+     * What {@code unit} of {@code net} adds to a call: its vertex followed by a trail, less the trail
+     * alone ({@link Dl4jUnits#trailOf}), at least zero.
+     */
     public double unitMillis(Dl4jUnit unit, ComputationGraph net, int batch) {
-        return Math.max(0, millis(Dl4jUnits.networkOf(unit, net), unit.inputs(), batch) - callMillis(batch));
+        return Math.max(0, millis(Dl4jUnits.networkOf(unit, net, true), unit.inputs(), batch)
+                - millis(Dl4jUnits.trailOf(unit), List.of(unit.output()), batch));
     }
 
     /** A network of one identity activation on a one-element-per-example input: what any call costs. */

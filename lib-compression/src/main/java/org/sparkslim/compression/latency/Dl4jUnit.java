@@ -10,6 +10,8 @@ import java.util.List;
  * @param summary a short description for people ({@code SubsamplingLayer MAX k=[2, 2] s=[2, 2] @[32x28x28]})
  * @param vertex  the vertex's name in its network
  * @param inputs  the shape of each input at batch 1, in the vertex's input order
+ * @param output  the shape of its output at batch 1
  */
-public record Dl4jUnit(String key, String summary, String vertex, List<long[]> inputs) implements TimedUnit {
+public record Dl4jUnit(String key, String summary, String vertex, List<long[]> inputs, long[] output)
+        implements TimedUnit {
 }

@@ -17,6 +17,7 @@ import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.sparkslim.compression.data.ImageShape;
 
@@ -43,7 +44,7 @@ public final class Dl4jUnits {
             String reads = inputs.stream().map(Dl4jUnits::dims).collect(Collectors.joining(", "));
             String what = describe(vertex);
             units.add(new Dl4jUnit(what + " params=" + params(vertex) + " (" + reads + ")",
-                    what + " @" + reads, name, List.copyOf(inputs)));
+                    what + " @" + reads, name, List.copyOf(inputs), atBatchOne(outputTypes.get(name))));
         }
         return units;
     }
@@ -97,22 +98,46 @@ public final class Dl4jUnits {
 
     /**
      * A network of {@code unit}'s vertex alone, with the parameters it has in {@code net}: one network
-     * input per vertex input, the vertex as the output.
+     * input per vertex input, the vertex as the output, or with {@code trail}, followed by a
+     * {@link #trailOf trail}.
      */
-    public static ComputationGraph networkOf(Dl4jUnit unit, ComputationGraph net) {
+    public static ComputationGraph networkOf(Dl4jUnit unit, ComputationGraph net, boolean trail) {
         String[] inputs = new String[unit.inputs().size()];
         for (int i = 0; i < inputs.length; i++) {
             inputs[i] = "in" + i;
         }
         ComputationGraphConfiguration.GraphBuilder graph = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
                 .graphBuilder().addInputs(inputs)
-                .addVertex(unit.vertex(), net.getConfiguration().getVertices().get(unit.vertex()).clone(), inputs)
-                .setOutputs(unit.vertex());
+                .addVertex(unit.vertex(), net.getConfiguration().getVertices().get(unit.vertex()).clone(), inputs);
+        if (trail) {
+            graph.addLayer(TRAIL, identity(), unit.vertex()).setOutputs(TRAIL);
+        } else {
+            graph.setOutputs(unit.vertex());
+        }
         ComputationGraph alone = new ComputationGraph(graph.build());
         alone.init();
         if (alone.numParams() > 0) {
             alone.getLayer(unit.vertex()).setParams(net.getLayer(unit.vertex()).params().dup());
         }
         return alone;
+    }
+
+    private static final String TRAIL = "trail";
+
+    /**
+     * A trail: an identity activation on {@code unit}'s output, alone. A network's output leaves DL4J's
+     * workspaces as an array of its own, allocated and copied on every call, which the vertices inside
+     * a network do not pay. Timed with a trail, less the trail alone, a vertex costs about what it costs
+     * inside a network (docs/LATENCY.md: close at batch 1, high at batch 64).
+     */
+    public static ComputationGraph trailOf(Dl4jUnit unit) {
+        ComputationGraph trail = new ComputationGraph(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
+                .graphBuilder().addInputs("in").addLayer(TRAIL, identity(), "in").setOutputs(TRAIL).build());
+        trail.init();
+        return trail;
+    }
+
+    private static ActivationLayer identity() {
+        return new ActivationLayer.Builder().activation(Activation.IDENTITY).build();
     }
 }

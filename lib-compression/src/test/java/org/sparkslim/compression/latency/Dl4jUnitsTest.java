@@ -1,5 +1,6 @@
 package org.sparkslim.compression.latency;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,7 @@ import org.sparkslim.compression.model.TestNetworks;
 class Dl4jUnitsTest {
     /**
      * A zoo network splits into one unit per vertex; repeated blocks share keys; the units' networks,
-     * each run alone on the outputs of those before it, give the network's output.
+     * each run alone on the outputs of those before it, with a trail or not, give the network's output.
      */
     @ParameterizedTest
     @CsvSource({"vgg, 23, 17", "resnet20, 72, 19", "mobilenetv1, 35, 25", "mobilenetv2, 74, 44"})
@@ -30,16 +31,26 @@ class Dl4jUnitsTest {
         assertEquals(distinct, split.stream().map(Dl4jUnit::key).distinct().count());
         Nd4j.getRandom().setSeed(3);
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 1, 28, 28);
-        Map<String, INDArray> outputs = new HashMap<>();
-        outputs.put(net.getConfiguration().getNetworkInputs().get(0), x);
-        for (Dl4jUnit unit : split) {
-            INDArray[] feed = net.getConfiguration().getVertexInputs().get(unit.vertex()).stream()
-                    .map(in -> outputs.get(in).dup()).toArray(INDArray[]::new);
-            outputs.put(unit.vertex(), Dl4jUnits.networkOf(unit, net).output(false, feed)[0].dup());
-        }
         INDArray expected = net.outputSingle(false, x);
-        INDArray chained = outputs.get(net.getConfiguration().getNetworkOutputs().get(0));
-        assertTrue(expected.equalsWithEps(chained, 1e-5), family + ": " + expected + " vs " + chained);
+        for (boolean trail : new boolean[] {false, true}) {
+            Map<String, INDArray> outputs = new HashMap<>();
+            outputs.put(net.getConfiguration().getNetworkInputs().get(0), x);
+            for (Dl4jUnit unit : split) {
+                INDArray[] feed = net.getConfiguration().getVertexInputs().get(unit.vertex()).stream()
+                        .map(in -> outputs.get(in).dup()).toArray(INDArray[]::new);
+                INDArray out = Dl4jUnits.networkOf(unit, net, trail).output(false, feed)[0].dup();
+                assertArrayEquals(unit.output(), shapeAtOne(out), unit.summary());
+                outputs.put(unit.vertex(), out);
+            }
+            INDArray chained = outputs.get(net.getConfiguration().getNetworkOutputs().get(0));
+            assertTrue(expected.equalsWithEps(chained, 1e-5), family + ": " + expected + " vs " + chained);
+        }
+    }
+
+    private static long[] shapeAtOne(INDArray a) {
+        long[] shape = a.shape().clone();
+        shape[0] = 1;
+        return shape;
     }
 
     @Test
