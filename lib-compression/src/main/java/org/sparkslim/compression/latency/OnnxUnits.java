@@ -114,7 +114,9 @@ public final class OnnxUnits {
                     .append(')');
             produced.addAll(n.getOutputList());
         }
-        return new OpUnit(key.toString(), summary(nodes, inputs), List.copyOf(nodes), inputs, last(nodes).getOutput(0));
+        String output = last(nodes).getOutput(0);
+        return new OpUnit(key.toString(), summary(nodes, inputs), List.copyOf(nodes), inputs, output,
+                types.getOrDefault(output, FLOAT));
     }
 
     private static String typeName(int elementType) {
@@ -204,7 +206,7 @@ public final class OnnxUnits {
         }
         source.getInitializerList().stream().filter(t -> read.contains(t.getName())).forEach(graph::addInitializer);
         unit.inputs().forEach((name, in) -> graph.addInput(valueInfo(name, in.elementType(), in.shape(), true)));
-        graph.addOutput(valueInfo(unit.output(), elementTypes(model).get(unit.output()), null, false));
+        graph.addOutput(valueInfo(unit.output(), unit.outputType(), null, false));
         return model(model, graph);
     }
 

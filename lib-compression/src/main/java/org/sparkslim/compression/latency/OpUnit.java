@@ -16,9 +16,10 @@ import onnx.Onnx;
  * @param nodes   the unit's ONNX nodes, in order
  * @param inputs  the unit's activation inputs (not weights)
  * @param output  the name of the unit's output tensor
+ * @param outputType its {@link Onnx.TensorProto.DataType} number
  */
 public record OpUnit(String key, String summary, List<Onnx.NodeProto> nodes, Map<String, Input> inputs,
-                     String output) implements TimedUnit {
+                     String output, int outputType) implements TimedUnit {
 
     /**
      * An activation a unit reads.
