@@ -48,19 +48,10 @@ public final class LatencyEstimator {
     public LatencyTable.Estimate estimate(Onnx.ModelProto model) throws OrtException {
         List<OpUnit> units = OnnxUnits.of(model, timer.shapes(model, OnnxExporter.INPUT,
                 new long[] {1, shape.channels(), shape.height(), shape.width()}));
-        int timed = 0;
-        if (!table.has(LatencyTable.CALL, batch)) {
-            table = table.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch,
-                    timer.callMillis(batch)));
-        }
-        for (OpUnit unit : units) {
-            if (!table.has(unit.key(), batch)) {
-                table = table.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch,
-                        timer.unitMillis(unit, model, batch)));
-                timed++;
-            }
-        }
-        return new LatencyTable.Estimate(table.estimateMillis(units, batch), units.size(), timed);
+        LatencyTable.Estimated e = table.estimate(units, batch, timer::callMillis,
+                (unit, b) -> timer.unitMillis(unit, model, b));
+        table = e.table();
+        return e.estimate();
     }
 
     private Onnx.ModelProto export(ComputationGraph net) {

@@ -161,7 +161,7 @@ public final class LatencyTableStage implements Stage<LatencyTableStage.Settings
         LatencyTable table = new LatencyTable(Dl4jLatency.ENGINE, List.of());
         for (int batch : s.latency().batchSizes()) {
             for (Map.Entry<String, ComputationGraph> m : models.entrySet()) {
-                Dl4jLatency.Estimated e = timer.estimate(table, m.getValue(), s.data().shape(), batch);
+                LatencyTable.Estimated e = timer.estimate(table, m.getValue(), s.data().shape(), batch);
                 table = e.table();
                 estimates.add(logged(m.getKey(), batch, e.estimate(), timer.millis(m.getValue(), s.data().shape(),
                         batch)));

@@ -67,26 +67,8 @@ public final class Dl4jLatency {
     /**
      * {@code net}'s estimate at {@code batch} from {@code table} (engine {@link #ENGINE}), timing first
      * the units (and the call) the table lacks.
-     *
-     * @return the estimate and the table with what was timed for it
      */
-    public Estimated estimate(LatencyTable table, ComputationGraph net, ImageShape shape, int batch) {
-        List<Dl4jUnit> units = Dl4jUnits.of(net, shape);
-        LatencyTable t = table;
-        if (!t.has(LatencyTable.CALL, batch)) {
-            t = t.with(new LatencyTable.Entry(LatencyTable.CALL, LatencyTable.CALL, batch, callMillis(batch)));
-        }
-        int timed = 0;
-        for (Dl4jUnit unit : units) {
-            if (!t.has(unit.key(), batch)) {
-                t = t.with(new LatencyTable.Entry(unit.key(), unit.summary(), batch, unitMillis(unit, net, batch)));
-                timed++;
-            }
-        }
-        return new Estimated(new LatencyTable.Estimate(t.estimateMillis(units, batch), units.size(), timed), t);
-    }
-
-    /** An estimate with the table it came from. */
-    public record Estimated(LatencyTable.Estimate estimate, LatencyTable table) {
+    public LatencyTable.Estimated estimate(LatencyTable table, ComputationGraph net, ImageShape shape, int batch) {
+        return table.estimate(Dl4jUnits.of(net, shape), batch, this::callMillis, (unit, b) -> unitMillis(unit, net, b));
     }
 }

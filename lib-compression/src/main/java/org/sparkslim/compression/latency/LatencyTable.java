@@ -24,6 +24,22 @@ public final class LatencyTable {
     public record Estimate(double millis, int units, int timedNow) {
     }
 
+    /** An estimate with the table it came from (this one, with what was timed for it). */
+    public record Estimated(Estimate estimate, LatencyTable table) {
+    }
+
+    /** How an engine times a unit at a batch size, in milliseconds; {@code E}: its checked exception. */
+    @FunctionalInterface
+    public interface UnitTimer<U extends TimedUnit, E extends Exception> {
+        double millis(U unit, int batch) throws E;
+    }
+
+    /** How an engine times one call (of an empty model) at a batch size, in milliseconds. */
+    @FunctionalInterface
+    public interface CallTimer<E extends Exception> {
+        double millis(int batch) throws E;
+    }
+
     private final String engine;
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
@@ -53,6 +69,29 @@ public final class LatencyTable {
         LatencyTable t = new LatencyTable(engine, entries());
         t.entries.put(id(entry.key(), entry.batch()), entry);
         return t;
+    }
+
+    /**
+     * The estimate of a network made of {@code units} at {@code batch}, timing first the call and the
+     * units this table lacks: a search over widths fills its table as it meets new shapes.
+     *
+     * @param call the cost of one call
+     * @param unit a unit's cost
+     */
+    public <U extends TimedUnit, E extends Exception> Estimated estimate(
+            List<U> units, int batch, CallTimer<E> call, UnitTimer<? super U, E> unit) throws E {
+        LatencyTable t = this;
+        if (!t.has(CALL, batch)) {
+            t = t.with(new Entry(CALL, CALL, batch, call.millis(batch)));
+        }
+        int timed = 0;
+        for (U u : units) {
+            if (!t.has(u.key(), batch)) {
+                t = t.with(new Entry(u.key(), u.summary(), batch, unit.millis(u, batch)));
+                timed++;
+            }
+        }
+        return new Estimated(new Estimate(t.estimateMillis(units, batch), units.size(), timed), t);
     }
 
     /**

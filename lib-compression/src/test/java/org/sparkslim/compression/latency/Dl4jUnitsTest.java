@@ -57,7 +57,7 @@ class Dl4jUnitsTest {
     void anEstimateIsTheCallAndTheUnitsAndFillsTheTable() {
         ComputationGraph net = TestNetworks.zoo("resnet20");
         Dl4jLatency latency = new Dl4jLatency(1, 3, 1);
-        Dl4jLatency.Estimated first = latency.estimate(new LatencyTable(Dl4jLatency.ENGINE, List.of()), net,
+        LatencyTable.Estimated first = latency.estimate(new LatencyTable(Dl4jLatency.ENGINE, List.of()), net,
                 TestNetworks.FASHION, 2);
         assertEquals(72, first.estimate().units());
         assertEquals(19, first.estimate().timedNow(), "each distinct unit timed once");
@@ -65,7 +65,7 @@ class Dl4jUnitsTest {
         double sum = first.table().entries().stream().mapToDouble(LatencyTable.Entry::millis).sum();
         assertTrue(first.estimate().millis() > 0 && first.estimate().millis() >= sum, "repeated units count again");
 
-        Dl4jLatency.Estimated again = latency.estimate(first.table(), net, TestNetworks.FASHION, 2);
+        LatencyTable.Estimated again = latency.estimate(first.table(), net, TestNetworks.FASHION, 2);
         assertEquals(0, again.estimate().timedNow());
         assertEquals(first.estimate().millis(), again.estimate().millis(), 0);
     }
