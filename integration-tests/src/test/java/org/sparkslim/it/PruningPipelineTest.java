@@ -122,6 +122,7 @@ class PruningPipelineTest {
         long dense = it.table("train", "models.parquet").first().getAs("macs");
         double reduction = 1 - it.table("prune", "models.parquet").first().<Long>getAs("macs") / (double) dense;
         assertEquals(0.5, reduction, 0.05, "steps of 8 channels land near the -50% target");
+        searchStartsFromTheGreedyPlan(plan, reduction);
 
         // recalibrated points are measured anew, never taken from the plain ones of the earlier runs
         assertEquals(0, it.table("sensitivity", "sensitivities.parquet").where("reused").count());
@@ -137,6 +138,42 @@ class PruningPipelineTest {
                 assertEquals(!statistic, same, name + "." + param);
             }
         }
+    }
+
+    /**
+     * The annealing starts from a given plan's widths (its first candidate) and refuses, naming the
+     * key and file, a checkpoint without a plan, a plan whose widths the scope does not allow, and one
+     * outside the MAC window.
+     */
+    private static void searchStartsFromTheGreedyPlan(PruningPlan greedy, double reduction) throws Exception {
+        String window = String.format("prune.tolerance=%.4f", Math.abs(reduction - 0.5) + 0.01);
+        List<String> search = List.of("pipeline.stages=[prune-search]", "prune.scope.round-to=8",
+                "prune.scope.min-channels=8", window, "prune.bn-recalibration-images=200", "prune-search.rounds=1",
+                "prune-search.candidates-per-round=2");
+        it.run(search, "prune-search.start-from=prune");
+        Row first = it.table("prune-search", "trials.parquet").where("round = 1 and candidate = 0").first();
+        java.util.Map<String, Integer> widths = new java.util.HashMap<>();
+        for (String w : first.<String>getAs("architecture").split(",")) {
+            widths.put(w.split("=")[0], Integer.parseInt(w.split("=")[1]));
+        }
+        for (PruningPlan.GroupPlan g : greedy.groups()) {
+            assertEquals(g.kept().length, (int) widths.get(g.group()), "the first candidate has the plan's " + g.group());
+        }
+
+        ConfigException noPlan = assertThrows(ConfigException.class, () -> it.run(search, "prune-search.start-from=train"));
+        assertTrue(noPlan.getMessage().contains("prune-search.start-from") && noPlan.getMessage().contains("train/plan.json"),
+                noPlan.getMessage());
+        int narrowest = greedy.groups().stream().mapToInt(g -> g.kept().length).min().orElseThrow();
+        ConfigException tooNarrow = assertThrows(ConfigException.class, () -> it.run(search,
+                "prune-search.start-from=prune", "prune.scope.min-channels=" + (narrowest + 8)));
+        assertTrue(tooNarrow.getMessage().contains("prune-search.start-from")
+                && tooNarrow.getMessage().contains("prune/plan.json")
+                && tooNarrow.getMessage().contains("keeps " + narrowest + " channels, not a width its scope allows"),
+                tooNarrow.getMessage());
+        ConfigException outside = assertThrows(ConfigException.class,
+                () -> it.run(search, "prune-search.start-from=prune", "prune.target-macs-reduction=0.3"));
+        assertTrue(outside.getMessage().contains("prune-search.start-from") && outside.getMessage().contains("does not meet"),
+                outside.getMessage());
     }
 
     /**

@@ -9,10 +9,12 @@ import org.sparkslim.jobs.spark.ScoringEngine;
  * {@code scoring.engine}), after what short retraining, and a latency limit when the constraint is
  * latency rather than MACs.
  *
- * @param latency the latency constraint, or null for the MAC window of {@code prune.target-macs-reduction}
+ * @param startFrom a checkpoint (a stage of this run or a path) whose plan's widths the search starts
+ *                  from, or "" to start from the uniform plan when it meets the constraint
+ * @param latency   the latency constraint, or null for the MAC window of {@code prune.target-macs-reduction}
  */
-public record PruneSearchSettings(AnnealingRoundsSettings rounds, int maxImages, int batchSize, int threadsPerTask,
-                                  ScoringEngine engine, Retrain retrain, LatencyLimit latency) {
+public record PruneSearchSettings(AnnealingRoundsSettings rounds, String startFrom, int maxImages, int batchSize,
+                                  int threadsPerTask, ScoringEngine engine, Retrain retrain, LatencyLimit latency) {
     /**
      * Each candidate trained {@code epochs} (0: not at all) on the first {@code images} train images from
      * {@code learningRate} (cosine) before it is scored, with the train recipe's other settings.
@@ -27,6 +29,7 @@ public record PruneSearchSettings(AnnealingRoundsSettings rounds, int maxImages,
 
     public static PruneSearchSettings read(SettingsReader r) {
         return new PruneSearchSettings(AnnealingRoundsSettings.read(r, "prune-search"),
+                r.string("prune-search.start-from"),
                 r.integer("prune-search.max-images", Range.NON_NEGATIVE),
                 r.integer("prune-search.batch-size", Range.atLeast(1)),
                 r.integer("prune-search.threads-per-task", Range.atLeast(1)),

@@ -14,6 +14,7 @@ import org.sparkslim.compression.prune.PruningPlan;
 import org.sparkslim.compression.prune.RatioSolver;
 import org.sparkslim.compression.search.Constraint;
 import org.sparkslim.compression.search.PruningSpace;
+import org.sparkslim.jobs.config.ConfigException;
 import org.sparkslim.jobs.config.Range;
 import org.sparkslim.jobs.config.SettingsReader;
 import org.sparkslim.jobs.pipeline.Stage;
@@ -45,8 +46,9 @@ import org.sparkslim.jobs.tables.SearchTrialsTable;
 /**
  * Automatic pruning: simulated annealing over the widths of the groups in {@code prune.scope}, every
  * candidate within {@code prune.target-macs-reduction} +- {@code prune.tolerance}, rewarded by the val
- * top-1 of the pruned and restored model. It starts from the uniform plan (when that lands in the
- * window), so its best plan is never worse on val than uniform pruning. Writes the best plan as
+ * top-1 of the pruned and restored model. It starts from the widths of {@code prune-search.start-from}'s
+ * plan, or else from the uniform plan when that lands in the window, so its best plan is never worse on
+ * val than the plan it starts from. Writes the best plan as
  * {@code plan.json}, which {@code prune.strategy = search} replays, and {@code trials.parquet}.
  */
 public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>, ReportSection {
@@ -87,6 +89,9 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         if (s.search().latency() != null && !s.search().latency().table().isEmpty()) {
             inputs.add(s.search().latency().table());
         }
+        if (!s.search().startFrom().isEmpty()) {
+            inputs.add(s.search().startFrom());
+        }
         return inputs;
     }
 
@@ -105,16 +110,15 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         ToLongFunction<PruningPlan> macs = PruningSetup.macs(net, s.data().shape());
         double target = s.target();
         double tolerance = s.tolerance();
-        RatioSolver.Solution uniform = new RatioSolver(setup.builder(), macs).uniform(target, tolerance);
         long baseMacs = macs.applyAsLong(PruningPlan.empty("none"));
-        int[] start = space.tokensOf(uniform.plan());
         LatencyBudget latency = s.search().latency() == null ? null : latencyBudget(ctx, net, space);
         Constraint constraint = latency == null ? space.macReductionWithin(macs, target, tolerance) : latency.constraint();
+        Start start = s.search().startFrom().isEmpty()
+                ? uniformStart(new RatioSolver(setup.builder(), macs).uniform(target, tolerance), space, constraint)
+                : savedStart(ctx, space, constraint, macs, baseMacs);
         LOG.info(String.format("searching widths of %d groups (%,d combinations) under: %s; from %s", space.groups().size(),
-                space.tokens().size(), constraint.description(), constraint.allows(start)
-                        ? String.format("the uniform plan (-%.2f%% MACs)", 100 * uniform.reduction())
-                        : "random widths that meet it"));
-        PruningSearch.Problem problem = new PruningSearch.Problem(space, constraint, start, baseMacs, latency);
+                space.tokens().size(), constraint.description(), start.description()));
+        PruningSearch.Problem problem = new PruningSearch.Problem(space, constraint, start.tokens(), baseMacs, latency);
 
         BatchAssembler assembler = s.data().assembler();
         PruneSearchSettings search = s.search();
@@ -130,6 +134,42 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
                 100 * best.top1(), 100 * best.reduction(), best.round(), best.architecture()));
         PlanFiles.write(ctx, space.plan(best.tokens()));
         SearchTrialsTable.TABLE.write(ctx, trials);
+    }
+
+    /** Where the annealing starts: tokens (null: random ones that meet the constraint), for the log. */
+    private record Start(int[] tokens, String description) {
+    }
+
+    /** The uniform plan, when it meets the constraint: the search's best is then never worse on val. */
+    private static Start uniformStart(RatioSolver.Solution uniform, PruningSpace space, Constraint constraint) {
+        int[] tokens = space.tokensOf(uniform.plan());
+        return constraint.allows(tokens)
+                ? new Start(tokens, String.format("the uniform plan (-%.2f%% MACs)", 100 * uniform.reduction()))
+                : new Start(null, String.format("random widths that meet it (the uniform plan, -%.2f%% MACs, does not)",
+                100 * uniform.reduction()));
+    }
+
+    /**
+     * The widths of {@code prune-search.start-from}'s plan (say, a sensitivity-based one), which must
+     * meet the constraint: the search's best is then never worse on val than that plan's widths.
+     */
+    private static Start savedStart(StageContext<Settings> ctx, PruningSpace space, Constraint constraint,
+                                    ToLongFunction<PruningPlan> macs, long baseMacs) throws IOException {
+        Path file = new Path(ctx.input(ctx.settings().search().startFrom()), PlanFiles.PLAN);
+        PruningPlan plan = PlanFiles.read(ctx.run(), file.getParent()).orElseThrow(() -> new ConfigException(
+                "prune-search.start-from: " + file + " does not exist; name a prune checkpoint"));
+        int[] tokens;
+        try {
+            tokens = space.tokensOf(plan);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("prune-search.start-from: " + file + " does not fit the search: " + e.getMessage(), e);
+        }
+        double reduction = 1 - macs.applyAsLong(space.plan(tokens)) / (double) baseMacs;
+        if (!constraint.allows(tokens)) {
+            throw new ConfigException(String.format("prune-search.start-from: the plan of %s (-%.2f%% MACs) does not meet"
+                    + " the search's constraint (%s)", file, 100 * reduction, constraint.description()));
+        }
+        return new Start(tokens, String.format("the widths of %s (-%.2f%% MACs)", file, 100 * reduction));
     }
 
     /** Each candidate's short training before it is scored, or null when it is scored as pruned. */
@@ -171,7 +211,7 @@ public final class PruneSearchStage implements Stage<PruneSearchStage.Settings>,
         Trial first = trials.stream().filter(t -> t.round() == 1 && t.candidate() == 0).findFirst().orElseThrow();
         MarkdownTable table = new MarkdownTable("candidate", "round", "MACs removed %", "val top-1 %", "latency ms",
                 "widths");
-        table.row("start (uniform, or the first feasible)", first.round(), Report.percent(first.reduction()),
+        table.row("start (round 1, first candidate)", first.round(), Report.percent(first.reduction()),
                 Report.percent(first.top1()), Report.decimal(first.latencyMs(), 3), first.architecture());
         table.row("best of " + trials.size(), best.round(), Report.percent(best.reduction()), Report.percent(best.top1()),
                 Report.decimal(best.latencyMs(), 3), best.architecture());

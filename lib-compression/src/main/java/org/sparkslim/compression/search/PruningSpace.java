@@ -5,7 +5,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.ToLongFunction;
+import java.util.stream.Collectors;
 import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.PlanBuilder;
 import org.sparkslim.compression.prune.PruningPlan;
@@ -57,11 +59,29 @@ public final class PruningSpace {
         return builder.plan(ratios);
     }
 
-    /** The tokens of a plan of this builder (say, the uniform one the search starts from). */
+    /**
+     * The tokens of a plan: the uniform one the search starts from, or a plan made elsewhere (say, by
+     * sensitivity) that prunes only groups of this scope, to widths it allows, and removes no block.
+     */
     public int[] tokensOf(PruningPlan plan) {
+        if (!plan.removedBlocks().isEmpty()) {
+            throw new IllegalArgumentException("the plan removes blocks " + plan.removedBlocks()
+                    + "; a search only chooses widths");
+        }
+        Set<String> searched = groups.stream().map(ChannelGroup::name).collect(Collectors.toSet());
+        for (PruningPlan.GroupPlan g : plan.groups()) {
+            if (!searched.contains(g.group()) && g.kept().length < g.size()) {
+                throw new IllegalArgumentException("the plan prunes group '" + g.group() + "', which is not in the"
+                        + " pruning scope");
+            }
+        }
         int[] t = new int[groups.size()];
         for (int i = 0; i < groups.size(); i++) {
             PruningPlan.GroupPlan gp = plan.group(groups.get(i).name());
+            if (gp != null && gp.size() != groups.get(i).size()) {
+                throw new IllegalArgumentException("the plan's group '" + gp.group() + "' has " + gp.size()
+                        + " channels, this model's " + groups.get(i).size());
+            }
             int width = gp == null ? groups.get(i).size() : gp.kept().length;
             t[i] = indexOf(widths[i], width, groups.get(i).name());
         }

@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToLongFunction;
+import java.util.stream.IntStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.sparkslim.compression.model.ModelCost;
 import org.sparkslim.compression.model.TestNetworks;
 import org.sparkslim.compression.prune.ChannelGraph;
+import org.sparkslim.compression.prune.ChannelGroup;
 import org.sparkslim.compression.prune.Criterion;
 import org.sparkslim.compression.prune.Importance;
 import org.sparkslim.compression.prune.PlanBuilder;
@@ -85,5 +87,35 @@ class PruningSpaceTest {
         PruningPlan odd = builder(PruningScope.ALL).plan(Map.of(space.groups().get(0).name(), 0.3));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> space.tokensOf(odd));
         assertTrue(e.getMessage().contains(space.groups().get(0).name()), e.getMessage());
+    }
+
+    /** A start plan made elsewhere is taken only as widths this search could itself propose. */
+    @Test
+    void aPlanFromOutsideTheSearchIsRefusedWhenItPrunesWhatTheSearchCannot() {
+        ChannelGroup first = ChannelGraph.of(NET).groups().stream().filter(ChannelGroup::prunable).findFirst().orElseThrow();
+        PruningScope withoutFirst = new PruningScope(List.of("*"), first.producers(), 8, 8);
+        PruningSpace space = new PruningSpace(builder(withoutFirst));
+        assertTrue(space.groups().stream().noneMatch(g -> g.name().equals(first.name())));
+
+        PruningPlan outside = builder(BY_EIGHT).plan(Map.of(first.name(), 0.5));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> space.tokensOf(outside));
+        assertTrue(e.getMessage().contains("'" + first.name() + "'") && e.getMessage().contains("not in the pruning scope"),
+                e.getMessage());
+
+        ChannelGroup searched = space.groups().get(0);
+        int[] kept = IntStream.range(0, searched.size() / 2).toArray();
+        PruningPlan otherModel = new PruningPlan("l1_norm", List.of(
+                new PruningPlan.GroupPlan(searched.name(), searched.size() * 2, kept)));
+        e = assertThrows(IllegalArgumentException.class, () -> space.tokensOf(otherModel));
+        assertTrue(e.getMessage().contains("has " + 2 * searched.size() + " channels"), e.getMessage());
+
+        PruningPlan blocks = new PruningPlan("l1_norm", List.of(), List.of("stage1.block1"));
+        e = assertThrows(IllegalArgumentException.class, () -> space.tokensOf(blocks));
+        assertTrue(e.getMessage().contains("stage1.block1"), e.getMessage());
+
+        // the same group, kept whole by the plan, is no obstacle
+        PruningPlan whole = new PruningPlan("l1_norm", List.of(new PruningPlan.GroupPlan(first.name(), first.size(),
+                IntStream.range(0, first.size()).toArray())));
+        assertArrayEquals(new int[space.groups().size()], space.tokensOf(whole));
     }
 }
