@@ -179,6 +179,15 @@ public final class SettingsReader {
         return get(key, config::getStringList, List.of());
     }
 
+    /** A list of strings that must not be empty. */
+    public List<String> nonEmptyStrings(String key, String why) {
+        List<String> list = strings(key);
+        if (list.isEmpty()) {
+            fault(key, "is empty; " + why);
+        }
+        return list;
+    }
+
     public List<Double> numbers(String key, Range range) {
         List<Double> list = get(key, config::getDoubleList, List.of());
         for (double n : list) {

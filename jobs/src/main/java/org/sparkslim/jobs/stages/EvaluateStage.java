@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -58,10 +59,7 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
 
     @Override
     public Settings settings(SettingsReader r) {
-        List<String> models = r.strings("evaluate.models");
-        if (models.isEmpty()) {
-            r.fault("evaluate.models", "is empty: name the stages whose models to evaluate, e.g. [train]");
-        }
+        List<String> models = r.nonEmptyStrings("evaluate.models", "name the stages whose models to evaluate, e.g. [train]");
         return new Settings(models, r.choice("evaluate.split", List.of(ImageTable.SPLITS)),
                 r.integer("evaluate.batch-size", Range.atLeast(1)), r.integer("evaluate.threads-per-task", Range.atLeast(1)),
                 r.parsed("scoring.engine", ScoringEngine::parse), r.flag("evaluate.write-predictions"),
@@ -70,10 +68,7 @@ public final class EvaluateStage implements Stage<EvaluateStage.Settings>, Repor
 
     @Override
     public List<String> inputs(Settings s) {
-        List<String> inputs = new ArrayList<>();
-        inputs.add("prepare-data");
-        inputs.addAll(s.models());
-        return inputs;
+        return Stream.concat(Stream.of("prepare-data"), s.models().stream()).toList();
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -70,15 +71,12 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
 
     @Override
     public Settings settings(SettingsReader r) {
-        List<String> models = r.strings("export.models");
+        List<String> models = r.nonEmptyStrings("export.models", "name the stages whose models to export, e.g. [train]");
         for (String stage : models) {
             if (RunDirectory.isOtherRun(stage)) {
                 // exports are named after their stage: <stage>-<model>.onnx
                 r.fault("export.models", "'" + stage + "' is a path; name stages of this run");
             }
-        }
-        if (models.isEmpty()) {
-            r.fault("export.models", "is empty: name the stages whose models to export, e.g. [train]");
         }
         return new Settings(models, r.integer("export.check-images", Range.atLeast(1)),
                 r.number("export.tolerance", Range.POSITIVE), r.integer("export.int8-check-images", Range.NON_NEGATIVE),
@@ -89,10 +87,7 @@ public final class ExportStage implements Stage<ExportStage.Settings>, ReportSec
 
     @Override
     public List<String> inputs(Settings s) {
-        List<String> inputs = new ArrayList<>();
-        inputs.add("prepare-data");
-        inputs.addAll(s.models());
-        return inputs;
+        return Stream.concat(Stream.of("prepare-data"), s.models().stream()).toList();
     }
 
     @Override
