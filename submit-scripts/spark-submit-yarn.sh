@@ -46,6 +46,18 @@ fi
 # shellcheck source=submit-scripts/jvm-flags.sh
 source "$root/submit-scripts/jvm-flags.sh"
 
+# The native libraries' settings of this environment (OpenBLAS's core type, OpenMP's threads, oneDNN's
+# instruction set cap) go to the containers of the driver and the executors too: they choose the
+# kernels, and so the rounding, and a YARN container starts with an environment of its own. With them
+# a run computes the same model in client and in cluster mode.
+native_env=()
+while IFS='=' read -r name value; do
+  case "$name" in
+    OPENBLAS_*|OMP_*|MKL_*|ONEDNN_*|DNNL_*)
+      native_env+=(--conf "spark.yarn.appMasterEnv.$name=$value" --conf "spark.executorEnv.$name=$value") ;;
+  esac
+done < <(env)
+
 # ND4J keeps tensors off the Java heap, where YARN counts them against the container: each JVM's
 # container is its heap plus an overhead that holds ND4J's limit (the *_OFFHEAP size) and the JVM's
 # own non-heap memory, and ND4J is told both limits, so it frees memory before YARN kills the container.
@@ -85,6 +97,7 @@ exec "$SPARK_HOME/bin/spark-submit" \
   --conf "spark.executor.extraJavaOptions=$executor_opts" \
   --conf spark.excludeOnFailure.enabled=true \
   --conf spark.excludeOnFailure.killExcludedExecutors=true \
+  "${native_env[@]}" \
   "${ship[@]}" \
   --class org.sparkslim.jobs.cli.SparkSlim \
   "$jar" run "${run_confs[@]}" "$@"
